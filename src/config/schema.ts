@@ -1,0 +1,153 @@
+// The user's contract: the config file's shape, its defaults, and the checks that
+// name the path of every mistake. The schema is the type; defaults live here only.
+import { z } from 'zod';
+import { presetNames, presets } from '../providers/presets.ts';
+
+const positiveMs = z.number().int().positive();
+
+const ModelPricingSchema = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().nonnegative(),
+  /** USD per million output tokens. */
+  output: z.number().nonnegative(),
+});
+
+const ProviderSchema = z
+  .strictObject({
+    preset: z.enum(presetNames).optional(),
+    protocol: z.enum(['openai', 'anthropic']).optional(),
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    apiKey: z.string().optional(),
+    auth: z.enum(['bearer', 'x-api-key', 'none']).optional(),
+    headers: z.record(z.string(), z.string()).default({}),
+    /** OpenRouter's app attribution (HTTP-Referer / X-Title). */
+    app: z.strictObject({ url: z.string().optional(), name: z.string().optional() }).optional(),
+    priority: z.number().int().default(100),
+    models: z
+      .record(z.string().min(1), z.string().min(1), { error: 'expected a map of generic model name to provider model name' })
+      .refine((models) => Object.keys(models).length > 0, {
+        message: 'a provider needs at least one model',
+      }),
+    pricing: z.record(z.string(), ModelPricingSchema).default({}),
+    /** Whether the provider continues a final assistant message; defaults to the preset's. */
+    prefill: z.boolean().optional(),
+    rateLimitHeaders: z.enum(['openai', 'anthropic', 'openrouter', 'none']).optional(),
+    /** Anthropic needs max_tokens on every request; used when the caller sets none. */
+    defaultMaxTokens: z.number().int().positive().default(4096),
+    enabled: z.boolean().default(true),
+  })
+  .superRefine((provider, context) => {
+    if (!provider.preset && !provider.baseUrl) {
+      context.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set baseUrl, or a preset that has one' });
+    }
+    for (const model of Object.keys(provider.pricing)) {
+      if (!(model in provider.models)) {
+        context.addIssue({ code: 'custom', path: ['pricing', model], message: `priced model "${model}" is not in models` });
+      }
+    }
+  });
+
+const TimeoutsSchema = z.strictObject({
+  connectMs: positiveMs.default(5000),
+  /** Time until the first content arrives; `auto` learns it per provider and model. */
+  firstTokenMs: z.union([positiveMs, z.literal('auto')]).default(15_000),
+  /** Longest silence inside a stream. */
+  idleMs: positiveMs.default(30_000),
+  /** One deadline for the whole request, every attempt included. */
+  totalMs: positiveMs.default(120_000),
+});
+
+const RoutingSchema = z.strictObject({
+  strategy: z.string().default('priority'),
+  failureThreshold: z.number().int().positive().default(3),
+  cooldownMs: positiveMs.default(30_000),
+  maxCooldownMs: positiveMs.default(300_000),
+  latencyAlpha: z.number().gt(0).lte(1).default(0.3),
+  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  healthCheck: z
+    .strictObject({
+      /** 0 turns background checks off. */
+      intervalMs: z.number().int().nonnegative().default(0),
+      timeoutMs: positiveMs.default(5000),
+    })
+    .default({ intervalMs: 0, timeoutMs: 5000 }),
+  /** Generic models to try, in order, when every provider of a model failed or refused it. */
+  fallbacks: z.record(z.string(), z.array(z.string())).default({}),
+  /** Attempts one provider may get within one request (retries and waits on 429 included). */
+  maxAttemptsPerProvider: z.number().int().positive().default(3),
+  /** Base delay before the one quick retry of a reset or a plain 500 (jittered by half either way). */
+  retryDelayMs: z.number().int().nonnegative().default(50),
+  /** How long a 429 without Retry-After or reset headers holds a provider off. */
+  rateLimitWaitMs: z.number().int().nonnegative().default(1000),
+  /** A provider whose remaining requests or tokens fall below this share of its limit is tried last. */
+  rateLimitHeadroom: z.number().min(0).max(1).default(0.05),
+  /** Continue a broken stream on the next provider from the text already delivered. */
+  streamRecovery: z.boolean().default(true),
+  /** `model` in answers: the generic name the caller asked for, or the provider's own. */
+  responseModel: z.enum(['generic', 'provider']).default('generic'),
+});
+
+const ServerSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).default(4000),
+  host: z.string().optional(),
+  apiKeys: z.array(z.string().min(1)).default([]),
+  bodyLimitBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  /** How long in-flight requests may take to finish on SIGTERM. */
+  drainMs: z.number().int().nonnegative().default(10_000),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    server: ServerSchema.default(ServerSchema.parse({})),
+    providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'), ProviderSchema),
+    routing: RoutingSchema.default(RoutingSchema.parse({})),
+  })
+  .superRefine((config, context) => {
+    if (Object.keys(config.providers).length === 0) {
+      context.addIssue({ code: 'custom', path: ['providers'], message: 'configure at least one provider' });
+    }
+    const served = new Set(Object.values(config.providers).flatMap((provider) => Object.keys(provider.models)));
+    for (const [model, chain] of Object.entries(config.routing.fallbacks)) {
+      for (const [index, fallback] of chain.entries()) {
+        if (!served.has(fallback)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['routing', 'fallbacks', model, index],
+            message: `no provider serves "${fallback}"`,
+          });
+        }
+      }
+    }
+  });
+
+/** The config as written by a user (defaults optional). */
+export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The config after validation, with every default filled in. */
+export type Config = z.output<typeof ConfigSchema>;
+export type ProviderConfig = Config['providers'][string];
+export type RoutingConfig = Config['routing'];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid config:\n  ${problems.join('\n  ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Validates a config object and fills in defaults; throws ConfigError naming each path and problem. */
+export function parseConfig(raw: unknown): Config {
+  const result = ConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+  );
+}
+
+export { presets };

@@ -1,0 +1,16 @@
+// Switchboard's public API: the router as a library, its types, and its one error type.
+
+export { loadConfig, parseConfigText } from './config/load.ts';
+export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig } from './config/schema.ts';
+export type * from './protocol/chat.ts';
+export { type Attempt, type FailureKind, SwitchboardError } from './protocol/errors.ts';
+export { type Preset, type PresetName, presets } from './providers/presets.ts';
+export { type Action, actionFor } from './router/classify.ts';
+export type { BreakerPolicy, Circuit, CircuitState } from './router/health.ts';
+export type { ProbeResult } from './router/probe.ts';
+export type { CompletionResult, ModelInfo, ProviderStatus, RequestOptions, RouterOptions } from './router/router.ts';
+export { allFailed, createRouter, Router } from './router/router.ts';
+export { type ProviderChoice, selectProvider } from './router/select.ts';
+export { type Strategy, type StrategyContext, strategies } from './router/strategies.ts';
+export { StreamResult } from './router/stream.ts';
+export { FailoverTracker, type ProviderHealth } from './router/tracker.ts';

@@ -1,0 +1,103 @@
+// The OpenAI Chat Completions wire protocol, spoken by OpenAI and by every
+// OpenAI-compatible vendor (Groq, Together, OpenRouter, Mistral, vLLM, Ollama, …).
+import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
+import type { SwitchboardError } from '../protocol/errors.ts';
+import { type Adapter, baseHeaders, type SseEvent, type StreamState, type Target, type WireResponse } from './adapter.ts';
+import { excerpt, malformed, upstreamError } from './failure.ts';
+
+export const openaiAdapter: Adapter = {
+  encode(request: ChatRequest, target: Target) {
+    return {
+      path: '/chat/completions',
+      headers: baseHeaders(target),
+      body: JSON.stringify({ ...request, model: target.model }),
+    };
+  },
+
+  decode(response: WireResponse, target: Target): ChatResponse {
+    if (response.status !== 200) throw errorFromBody(response.status, response.body, target.provider);
+    if (response.body.length === 0) throw malformed(target.provider, 'empty body');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(response.body);
+    } catch {
+      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body, 80)}`);
+    }
+    const body = parsed as Partial<ChatResponse> & { error?: unknown };
+    // OpenRouter can answer 200 with `{"error": …}` and no choices.
+    if (body.error !== undefined && body.choices === undefined) throw errorFromObject(body.error, 502, target.provider);
+    if (!Array.isArray(body.choices) || body.choices.length === 0) throw malformed(target.provider, 'no choices');
+    return body as ChatResponse;
+  },
+
+  startStream(target: Target): StreamState {
+    return { provider: target.provider, done: false, malformed: 0 };
+  },
+
+  decodeEvent(event: SseEvent, state: StreamState): ChatChunk[] {
+    const data = event.data;
+    if (data === '[DONE]') {
+      state.done = true;
+      return [];
+    }
+    let parsed: (ChatChunk & { error?: unknown }) | undefined;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      state.malformed += 1;
+      return [];
+    }
+    if (parsed === null || typeof parsed !== 'object') {
+      state.malformed += 1;
+      return [];
+    }
+    // Groq ends a failed stream with `event: error`; OpenRouter sends a chunk with a top-level `error`.
+    if (event.event === 'error' || parsed.error !== undefined) {
+      throw errorFromObject(parsed.error ?? parsed, 502, state.provider);
+    }
+    if (!Array.isArray(parsed.choices)) {
+      state.malformed += 1;
+      return [];
+    }
+    return [parsed];
+  },
+};
+
+/** Reads an error status and body in any of the OpenAI-compatible envelopes. */
+export function errorFromBody(status: number, body: string, provider: string): SwitchboardError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    // Groq's Envoy 503 is plain text and its Cloudflare 403 is HTML.
+    return upstreamError({ status, provider, message: `HTTP ${status}: ${excerpt(body)}` });
+  }
+  const envelope = parsed as { error?: unknown; detail?: unknown; message?: unknown };
+  if (envelope && typeof envelope === 'object' && envelope.error !== undefined) {
+    return errorFromObject(envelope.error, status, provider);
+  }
+  // Mistral `{"object":"error","message":…,"code":"1300"}` or `{"detail":…}`; old Together `{"message":…}`.
+  return errorFromObject(envelope, status, provider);
+}
+
+function errorFromObject(value: unknown, status: number, provider: string): SwitchboardError {
+  if (typeof value === 'string') return upstreamError({ status, provider, message: value });
+  const error = (value ?? {}) as Record<string, unknown>;
+  // In-stream errors carry their own status: Groq `status_code`, OpenRouter a numeric `code`.
+  const numericCode = typeof error.code === 'number' ? error.code : undefined;
+  const embedded = typeof error.status_code === 'number' ? error.status_code : numericCode;
+  const message =
+    typeof error.message === 'string'
+      ? error.message
+      : typeof error.detail === 'string'
+        ? error.detail
+        : excerpt(JSON.stringify(value));
+  return upstreamError({
+    status: embedded !== undefined && embedded >= 400 && embedded <= 599 ? embedded : status,
+    provider,
+    message,
+    code: typeof error.code === 'string' ? error.code : numericCode !== undefined ? String(numericCode) : null,
+    type: typeof error.type === 'string' ? error.type : null,
+    param: typeof error.param === 'string' ? error.param : null,
+  });
+}

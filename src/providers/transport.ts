@@ -1,0 +1,149 @@
+// The only I/O in providers/: HTTP to upstreams on undici, with one keep-alive pool
+// per origin, connect / first-byte / idle timeouts, and the caller's AbortSignal
+// carried into the socket so an abandoned call closes its upstream request.
+import { Agent, errors as undiciErrors } from 'undici';
+import { type FailureKind, SwitchboardError } from '../protocol/errors.ts';
+import type { WireRequest, WireResponse } from './adapter.ts';
+
+export interface TransportOptions {
+  /** Time to establish a TCP/TLS connection; default 5000. */
+  connectMs?: number;
+  /** Most sockets per upstream origin; default 256. */
+  connectionsPerOrigin?: number;
+}
+
+export interface SendOptions {
+  provider: string;
+  /** Aborts the request; a SwitchboardError given as the abort reason is thrown as is. */
+  signal?: AbortSignal;
+  /** Time from sending until the response headers arrive. */
+  firstByteMs: number;
+  /** Longest silence between two pieces of the body. */
+  idleMs: number;
+}
+
+/** A response whose body is still arriving. */
+export interface OpenResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: AsyncIterable<Uint8Array>;
+  /** Reads the rest of the body as text (for error bodies). */
+  text(): Promise<string>;
+}
+
+/** An upstream endpoint, split once so each request only joins strings. */
+export interface Endpoint {
+  origin: string;
+  basePath: string;
+}
+
+export function parseEndpoint(baseUrl: string): Endpoint {
+  const url = new URL(baseUrl);
+  return { origin: url.origin, basePath: url.pathname.replace(/\/+$/, '') };
+}
+
+export class Transport {
+  readonly #agent: Agent;
+
+  constructor(options: TransportOptions = {}) {
+    this.#agent = new Agent({
+      connect: { timeout: options.connectMs ?? 5000 },
+      connections: options.connectionsPerOrigin ?? 256,
+      keepAliveTimeout: 30_000,
+    });
+  }
+
+  /** Sends a request and returns as soon as the headers are in; the body streams. */
+  async open(endpoint: Endpoint, wire: WireRequest, options: SendOptions): Promise<OpenResponse> {
+    try {
+      const response = await this.#agent.request({
+        origin: endpoint.origin,
+        path: endpoint.basePath + wire.path,
+        method: 'POST',
+        headers: wire.headers,
+        body: wire.body,
+        signal: options.signal,
+        headersTimeout: options.firstByteMs,
+        bodyTimeout: options.idleMs,
+      });
+      const body = response.body;
+      return {
+        status: response.statusCode,
+        headers: flattenHeaders(response.headers),
+        body: guardBody(body, options),
+        text: () => body.text().catch((error: unknown) => Promise.reject(transportError(error, options))),
+      };
+    } catch (error) {
+      throw transportError(error, options);
+    }
+  }
+
+  /** Sends a request and reads the whole answer. */
+  async send(endpoint: Endpoint, wire: WireRequest, options: SendOptions): Promise<WireResponse> {
+    const response = await this.open(endpoint, wire, options);
+    return { status: response.status, headers: response.headers, body: await response.text() };
+  }
+
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+}
+
+async function* guardBody(body: AsyncIterable<Uint8Array>, options: SendOptions): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw transportError(error, options);
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}
+
+const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/** Classifies a network failure where it is first understood. */
+export function transportError(error: unknown, options: SendOptions): SwitchboardError {
+  if (error instanceof SwitchboardError) return error;
+  const reason = options.signal?.aborted ? options.signal.reason : undefined;
+  if (reason instanceof SwitchboardError) return reason;
+  if (reason !== undefined) {
+    return new SwitchboardError(
+      {
+        message: 'request aborted by the caller',
+        status: 499,
+        type: 'request_aborted',
+        kind: 'aborted',
+        provider: options.provider,
+      },
+      { cause: reason },
+    );
+  }
+  const code = (error as { code?: string }).code ?? '';
+  const kind: FailureKind = timeoutCodes.has(code) ? 'timeout' : 'connect';
+  const what =
+    code === 'UND_ERR_HEADERS_TIMEOUT'
+      ? `no response within ${options.firstByteMs} ms`
+      : code === 'UND_ERR_BODY_TIMEOUT'
+        ? `stream idle for ${options.idleMs} ms`
+        : error instanceof undiciErrors.UndiciError || error instanceof Error
+          ? `${code ? `${code}: ` : ''}${(error as Error).message}`
+          : String(error);
+  return new SwitchboardError(
+    {
+      message: `${options.provider}: ${what}`,
+      status: kind === 'timeout' ? 504 : 502,
+      type: kind === 'timeout' ? 'timeout_error' : 'server_error',
+      code: kind === 'timeout' ? 'upstream_timeout' : 'upstream_unreachable',
+      kind,
+      provider: options.provider,
+    },
+    { cause: error },
+  );
+}

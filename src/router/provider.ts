@@ -1,0 +1,67 @@
+// A configured upstream: its preset merged with the user's fields, resolved once at start.
+import type { Config, ProviderConfig } from '../config/schema.ts';
+import type { Adapter, Target } from '../providers/adapter.ts';
+import { anthropicAdapter } from '../providers/anthropic.ts';
+import { openaiAdapter } from '../providers/openai.ts';
+import { type Preset, type Protocol, presets, type RateLimitDialect } from '../providers/presets.ts';
+import { type Endpoint, parseEndpoint } from '../providers/transport.ts';
+
+export interface Provider {
+  name: string;
+  protocol: Protocol;
+  adapter: Adapter;
+  baseUrl: string;
+  endpoint: Endpoint;
+  priority: number;
+  /** Generic model name → this provider's model name. */
+  models: Readonly<Record<string, string>>;
+  pricing: ProviderConfig['pricing'];
+  rateLimitHeaders: RateLimitDialect;
+  prefill: boolean;
+  /** Everything the adapter needs except the model, which differs per request. */
+  target: Omit<Target, 'model'>;
+  /** The config this provider was built from, to tell on reload whether it changed. */
+  source: ProviderConfig;
+}
+
+const adapters: Record<Protocol, Adapter> = { openai: openaiAdapter, anthropic: anthropicAdapter };
+
+/** Merges a provider's config over its preset; explicit fields always win. */
+export function buildProvider(name: string, config: ProviderConfig): Provider {
+  const preset: Partial<Preset> = config.preset ? presets[config.preset] : {};
+  const protocol = config.protocol ?? preset.protocol ?? 'openai';
+  // The schema guarantees a baseUrl from the config or the preset.
+  const baseUrl = (config.baseUrl ?? preset.baseUrl) as string;
+  const headers: Record<string, string> = { ...preset.headers };
+  if (config.app && preset.appHeaders) {
+    if (config.app.url) headers[preset.appHeaders.url] = config.app.url;
+    if (config.app.name) headers[preset.appHeaders.name] = config.app.name;
+  }
+  Object.assign(headers, config.headers);
+  return {
+    name,
+    protocol,
+    adapter: adapters[protocol],
+    baseUrl,
+    endpoint: parseEndpoint(baseUrl),
+    priority: config.priority,
+    models: config.models,
+    pricing: config.pricing,
+    rateLimitHeaders: config.rateLimitHeaders ?? preset.rateLimitHeaders ?? 'none',
+    prefill: config.prefill ?? preset.prefill ?? false,
+    target: {
+      provider: name,
+      apiKey: config.apiKey || undefined,
+      auth: config.auth ?? preset.auth ?? (protocol === 'anthropic' ? 'x-api-key' : 'bearer'),
+      headers,
+      defaultMaxTokens: config.defaultMaxTokens,
+    },
+    source: config,
+  };
+}
+
+export function buildProviders(config: Config): Provider[] {
+  return Object.entries(config.providers)
+    .filter(([, provider]) => provider.enabled)
+    .map(([name, provider]) => buildProvider(name, provider));
+}

@@ -1,0 +1,84 @@
+// One request's life in the router: its deadline, its abort signal, and the attempts
+// made for it. Every attempt of a request shares the one deadline.
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ChatRequest } from '../protocol/chat.ts';
+import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
+import type { Strategy } from './strategies.ts';
+
+export class Run {
+  readonly request: ChatRequest;
+  readonly strategy: Strategy;
+  readonly attempts: Attempt[] = [];
+  /** `performance.now()` when the request arrived. */
+  readonly startedAt = performance.now();
+  /** Epoch ms after which no attempt may run. */
+  readonly deadline: number;
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly #onCallerAbort = () => this.#controller.abort(this.#callerSignal?.reason);
+
+  constructor(request: ChatRequest, strategy: Strategy, totalMs: number, signal: AbortSignal | undefined) {
+    this.request = request;
+    this.strategy = strategy;
+    this.deadline = Date.now() + totalMs;
+    this.#callerSignal = signal;
+    this.#timer = setTimeout(() => {
+      this.#controller.abort(
+        new SwitchboardError({
+          message: `no answer within the request deadline of ${totalMs} ms`,
+          status: 504,
+          type: 'timeout_error',
+          code: 'deadline_exceeded',
+          kind: 'timeout',
+        }),
+      );
+    }, totalMs);
+    this.#timer.unref();
+    if (signal?.aborted) this.#onCallerAbort();
+    else signal?.addEventListener('abort', this.#onCallerAbort, { once: true });
+  }
+
+  /** Aborted when the caller gives up or the deadline passes; the reason says which. */
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  remainingMs(): number {
+    return Math.max(0, this.deadline - Date.now());
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** The error that ends the run because it was aborted, classified like any other. */
+  abortError(): SwitchboardError {
+    const reason = this.signal.reason;
+    if (reason instanceof SwitchboardError) return reason;
+    return new SwitchboardError(
+      { message: 'request aborted by the caller', status: 499, type: 'request_aborted', kind: 'aborted' },
+      { cause: reason },
+    );
+  }
+
+  /** Waits, unless the run is aborted first. */
+  async sleep(ms: number): Promise<void> {
+    if (ms <= 0) return;
+    try {
+      await delay(ms, undefined, { signal: this.signal });
+    } catch {
+      // Aborted: the caller checks the signal.
+    }
+  }
+
+  finish(): void {
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
+  }
+}
+
+/** A delay of about `ms`, spread by half either way so retries from many requests do not line up. */
+export function jitter(ms: number): number {
+  return ms * (0.5 + Math.random());
+}
