@@ -49,6 +49,7 @@ export interface StreamState {
 }
 
 export interface Adapter<State extends StreamState = StreamState> {
+  /** Builds the upstream request; throws SwitchboardError (bad-request) for what the protocol cannot express. */
   encode(request: ChatRequest, target: Target): WireRequest;
   /** Turns a complete upstream answer into a response; throws SwitchboardError for error statuses and bad bodies. */
   decode(response: WireResponse, target: Target): ChatResponse;

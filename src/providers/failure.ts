@@ -27,7 +27,7 @@ export function kindForStatus(info: UpstreamErrorInfo): FailureKind {
   const code = `${info.code ?? ''} ${info.type ?? ''}`;
   if (status === 429) {
     // OpenAI's `insufficient_quota` is a billing stop, not a window: retrying the key cannot help.
-    return /insufficient_quota|billing/i.test(code) ? 'auth' : 'rate-limited';
+    return /insufficient_quota|billing|spend_limit/i.test(code) ? 'auth' : 'rate-limited';
   }
   if (status === 401 || status === 403 || status === 402) return 'auth';
   if (status === 404) return 'model-not-found';
