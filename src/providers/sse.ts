@@ -21,7 +21,8 @@ export async function* readEvents(body: AsyncIterable<Uint8Array | string>): Asy
       yield* ready;
     }
   }
-  parser.feed(decoder.decode());
-  parser.reset({ consume: true });
+  // The body ended cleanly: a last event without its blank line is still an event
+  // (a cut body never gets here; the transport throws instead).
+  parser.feed(`${decoder.decode()}\n\n`);
   yield* pending;
 }

@@ -2,11 +2,19 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
-import { completion, openaiError, refusingUrl, startUpstream, textChunks, type Upstream } from '../support/upstream.ts';
+import {
+  completion,
+  openaiError,
+  refusingUrl,
+  type ScriptEntry,
+  startUpstream,
+  textChunks,
+  type Upstream,
+} from '../support/upstream.ts';
 import { hello, routerFor } from './helpers.ts';
 
 const upstreams: Upstream[] = [];
-async function upstream(...script: Parameters<typeof startUpstream>[0] & object[]) {
+async function upstream(...script: ScriptEntry[]) {
   const started = await startUpstream(script);
   upstreams.push(started);
   return started;
@@ -155,7 +163,10 @@ describe('failover table', () => {
 
   for (const status of [401, 403]) {
     it(`${status}: the provider is taken out at once`, async () => {
-      const rejected = await upstream({ status, json: openaiError('Incorrect API key provided: sk-abc***xyz', 'invalid_request_error', 'invalid_api_key') });
+      const rejected = await upstream({
+        status,
+        json: openaiError('Incorrect API key provided: sk-abc***xyz', 'invalid_request_error', 'invalid_api_key'),
+      });
       const second = await upstream({ json: completion('from b') }, { json: completion('again') });
       const router = routerFor([rejected.url, second.url]);
       assert.equal((await router.complete(hello)).provider, 'b');
@@ -169,7 +180,10 @@ describe('failover table', () => {
   }
 
   it('404 model not found at this provider: tries the next, no health penalty', async () => {
-    const missing = await upstream({ status: 404, json: openaiError('The model `x` does not exist', 'invalid_request_error', 'model_not_found') });
+    const missing = await upstream({
+      status: 404,
+      json: openaiError('The model `x` does not exist', 'invalid_request_error', 'model_not_found'),
+    });
     const second = await upstream({ json: completion('from b') });
     const router = routerFor([missing.url, second.url]);
     assert.equal((await router.complete(hello)).provider, 'b');
@@ -181,7 +195,12 @@ describe('failover table', () => {
   it('400 context length: never resent to the same model; without a fallback the error is returned', async () => {
     const tooLong = await upstream({
       status: 400,
-      json: openaiError("This model's maximum context length is 8192 tokens.", 'invalid_request_error', 'context_length_exceeded', 'messages'),
+      json: openaiError(
+        "This model's maximum context length is 8192 tokens.",
+        'invalid_request_error',
+        'context_length_exceeded',
+        'messages',
+      ),
     });
     const second = await upstream();
     const router = routerFor([tooLong.url, second.url]);
@@ -194,7 +213,10 @@ describe('failover table', () => {
   });
 
   it('400 context length: a configured larger-context fallback model answers', async () => {
-    const small = await upstream({ status: 400, json: openaiError('maximum context length exceeded', 'invalid_request_error', 'context_length_exceeded') });
+    const small = await upstream({
+      status: 400,
+      json: openaiError('maximum context length exceeded', 'invalid_request_error', 'context_length_exceeded'),
+    });
     const large = await upstream({ json: completion('from the big model') });
     const { createRouter } = await import('../../src/router/router.ts');
     const router = createRouter({
@@ -215,7 +237,11 @@ describe('failover table', () => {
   it('400 content policy: never resent to the same model; the provider reason is returned', async () => {
     const refused = await upstream({
       status: 400,
-      json: openaiError('Your request was rejected as a result of our safety system.', 'invalid_request_error', 'content_policy_violation'),
+      json: openaiError(
+        'Your request was rejected as a result of our safety system.',
+        'invalid_request_error',
+        'content_policy_violation',
+      ),
     });
     const second = await upstream();
     const router = routerFor([refused.url, second.url]);
@@ -227,7 +253,10 @@ describe('failover table', () => {
   });
 
   it('other 4xx: returned to the caller unchanged in meaning, no failover', async () => {
-    const bad = await upstream({ status: 400, json: openaiError("Invalid value for 'temperature'", 'invalid_request_error', 'invalid_value', 'temperature') });
+    const bad = await upstream({
+      status: 400,
+      json: openaiError("Invalid value for 'temperature'", 'invalid_request_error', 'invalid_value', 'temperature'),
+    });
     const second = await upstream();
     const router = routerFor([bad.url, second.url]);
     const error = await rejection(router.complete(hello));
@@ -259,7 +288,11 @@ describe('failover table', () => {
   });
 
   it('every candidate rate-limited beyond the deadline: 429 with the attempts', async () => {
-    const a = await upstream({ status: 429, headers: { 'retry-after': '60' }, json: openaiError('slow down', 'requests', 'rate_limit_exceeded') });
+    const a = await upstream({
+      status: 429,
+      headers: { 'retry-after': '60' },
+      json: openaiError('slow down', 'requests', 'rate_limit_exceeded'),
+    });
     const router = routerFor([a.url], { timeouts: { totalMs: 1000 } });
     const error = await rejection(router.complete(hello));
     assert.equal(error.status, 429);
