@@ -51,6 +51,16 @@ const TimeoutsSchema = z.strictObject({
   connectMs: positiveMs.default(5000),
   /** Time until the first content arrives; `auto` learns it per provider and model. */
   firstTokenMs: z.union([positiveMs, z.literal('auto')]).default(15_000),
+  /** How `firstTokenMs: auto` derives a deadline from measured times to first token. */
+  firstTokenAuto: z
+    .strictObject({
+      percentile: z.number().gt(0).lte(1).default(0.95),
+      margin: z.number().gte(1).default(3),
+      minMs: positiveMs.default(1000),
+      maxMs: positiveMs.default(30_000),
+      minSamples: z.number().int().positive().default(5),
+    })
+    .default({ percentile: 0.95, margin: 3, minMs: 1000, maxMs: 30_000, minSamples: 5 }),
   /** Longest silence inside a stream. */
   idleMs: positiveMs.default(30_000),
   /** One deadline for the whole request, every attempt included. */

@@ -69,6 +69,22 @@ export class SwitchboardError extends Error {
     this.param = init.param ?? null;
   }
 
+  /** A copy with some fields changed; the cause is kept. */
+  with(changes: Partial<SwitchboardErrorInit>): SwitchboardError {
+    const init: SwitchboardErrorInit = {
+      message: this.message,
+      status: this.status,
+      type: this.type,
+      code: this.code,
+      kind: this.kind,
+      param: this.param,
+      attempts: this.attempts,
+      ...(this.provider === undefined ? {} : { provider: this.provider }),
+      ...(this.retryAfterMs === undefined ? {} : { retryAfterMs: this.retryAfterMs }),
+    };
+    return new SwitchboardError({ ...init, ...changes }, { cause: this.cause });
+  }
+
   toJSON(): { error: { message: string; type: string; code: string | null; param: string | null } } {
     return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
   }

@@ -92,8 +92,11 @@ export class Transport {
 async function* guardBody(body: AsyncIterable<Uint8Array>, options: SendOptions): AsyncGenerator<Uint8Array> {
   try {
     yield* body;
-  } catch (error) {
-    throw transportError(error, options);
+  } catch (thrown) {
+    const error = transportError(thrown, options);
+    if (error.kind !== 'connect') throw error;
+    // The headers came, so this is a break in the middle of the body, not a refused connection.
+    throw error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' });
   }
 }
 

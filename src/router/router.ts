@@ -8,12 +8,13 @@ import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
 import { Transport } from '../providers/transport.ts';
 import { actionFor, isQuickRetry } from './classify.ts';
+import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
 import { buildProviders, type Provider } from './provider.ts';
 import { jitter, Run } from './run.ts';
 import { headroom, type Strategy, strategies, strategyNames } from './strategies.ts';
-import { openStream, type StreamResult } from './stream.ts';
+import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
 import { FailoverTracker, type ProviderHealth } from './tracker.ts';
 
 export interface RequestOptions {
@@ -82,6 +83,7 @@ export class Router {
   readonly #transport: Transport;
   readonly #ownsTransport: boolean;
   #healthTimer: NodeJS.Timeout | undefined;
+  readonly #firstTokens = new FirstTokenTimes();
 
   constructor(config: ConfigInput | Config, options: RouterOptions = {}) {
     this.#transport = options.transport ?? new Transport({ connectMs: parseConfig(config).routing.timeouts.connectMs });
@@ -122,7 +124,10 @@ export class Router {
     tracker.retain(new Set(providers.map((provider) => provider.name)));
     for (const provider of providers) {
       const before = previous.get(provider.name);
-      if (before && !isDeepStrictEqual(before.source, provider.source)) tracker.reset(provider.name);
+      if (before && !isDeepStrictEqual(before.source, provider.source)) {
+        tracker.reset(provider.name);
+        this.#firstTokens.forget(provider.name);
+      }
     }
     const byModel = new Map<string, Provider[]>();
     for (const provider of providers) {
@@ -137,6 +142,7 @@ export class Router {
     this.#byModel = byModel;
     this.#tracker = tracker;
     this.#secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
+    Object.assign(this.#streamContext, { transport: this.#transport, config, secrets: this.#secrets });
     this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
   }
 
@@ -161,25 +167,60 @@ export class Router {
   async stream(request: ChatRequest, options: RequestOptions = {}): Promise<StreamResult> {
     const run = this.#begin({ ...request, stream: true }, options);
     try {
-      const { value } = await this.#route(run, (provider, target, _run, model) =>
-        openStream(provider, target, run, model, this.#streamContext()),
+      const context = this.#streamContext;
+      const { value, provider, model } = await this.#route(run, (provider, target, _run, model) =>
+        openSegment(provider, target, run, model, context),
       );
-      return value;
+      return new StreamResult({
+        provider: provider.name,
+        model,
+        latencyMs: run.elapsedMs(),
+        attempts: run.attempts,
+        relay: (result) => relay(result, { first: value, run, context }),
+      });
     } catch (error) {
       run.finish();
       throw error;
     }
   }
 
-  #streamContext() {
-    return {
-      transport: this.#transport,
-      tracker: this.#tracker,
-      config: this.#config,
-      secrets: this.#secrets,
-      noteHeaders: (provider: Provider, headers: Record<string, string>) => this.#noteHeaders(provider, headers),
-      recordFailure: (provider: Provider, error: SwitchboardError) => this.#recordFailure(provider, error),
-    };
+  readonly #streamContext: StreamContext = {
+    transport: undefined as unknown as Transport,
+    config: undefined as unknown as Config,
+    secrets: [],
+    firstTokenMs: (provider, model) => {
+      const timeouts = this.#config.routing.timeouts;
+      return timeouts.firstTokenMs === 'auto'
+        ? this.#firstTokens.deadline(provider.name, model, timeouts.firstTokenAuto)
+        : timeouts.firstTokenMs;
+    },
+    noteFirstToken: (provider, model, ms) => this.#firstTokens.record(provider.name, model, ms),
+    noteHeaders: (provider, headers) => this.#noteHeaders(provider, headers),
+    recordFailure: (provider, error) => this.#recordFailure(provider, error),
+    recover: (run, model, text, exclude) => this.#recover(run, model, text, exclude),
+  };
+
+  /** Continues a broken stream on another provider of the same model, from the text delivered. */
+  async #recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }> {
+    const context = this.#streamContext;
+    const outcome = await this.#routeModel(
+      model,
+      run,
+      async (provider, target) => {
+        if (provider.prefill) {
+          try {
+            return await openSegment(provider, target, run, model, context, { text, prefill: true });
+          } catch (error) {
+            // A prefill refused as a bad request: restart there without it.
+            if (!(error instanceof SwitchboardError) || error.kind !== 'bad-request') throw error;
+          }
+        }
+        return openSegment(provider, target, run, model, context, { text, prefill: false });
+      },
+      exclude,
+    );
+    if ('error' in outcome) throw outcome.error;
+    return { value: outcome.value.value };
   }
 
   #begin(request: ChatRequest, options: RequestOptions): Run {
@@ -222,11 +263,16 @@ export class Router {
     throw allFailed(run);
   }
 
-  async #routeModel<T>(model: string, run: Run, attempt: Attempter<T>): Promise<Outcome<{ value: T; provider: Provider }>> {
+  async #routeModel<T>(
+    model: string,
+    run: Run,
+    attempt: Attempter<T>,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<Outcome<{ value: T; provider: Provider }>> {
     const routing = this.#config.routing;
     const serving = this.#byModel.get(model) ?? [];
     const tries = new Map<string, number>();
-    const excluded = new Set<string>();
+    const excluded = new Set<string>(exclude);
     const eligible = (provider: Provider) =>
       !excluded.has(provider.name) && (tries.get(provider.name) ?? 0) < routing.maxAttemptsPerProvider;
     let lastError: SwitchboardError | undefined;
@@ -343,7 +389,10 @@ export class Router {
     try {
       return provider.adapter.decode(response, target);
     } catch (error) {
-      throw withRetryAfter(error, retryAfterMs);
+      if (error instanceof SwitchboardError && retryAfterMs !== undefined && error.retryAfterMs === undefined) {
+        throw error.with({ retryAfterMs });
+      }
+      throw error;
     }
   }
 
@@ -369,20 +418,7 @@ export class Router {
 
   #withAttempts(error: SwitchboardError, run: Run): SwitchboardError {
     if (error.attempts.length > 0 || run.attempts.length === 0) return error;
-    return new SwitchboardError(
-      {
-        message: error.message,
-        status: error.status,
-        type: error.type,
-        code: error.code,
-        kind: error.kind,
-        provider: error.provider,
-        param: error.param,
-        attempts: run.attempts,
-        ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-      },
-      { cause: error.cause ?? error },
-    );
+    return error.with({ attempts: run.attempts });
   }
 
   /** Probes every provider at once with a 1-token request and records what it finds. */
@@ -453,23 +489,6 @@ export class Router {
   }
 }
 
-function withRetryAfter(error: unknown, retryAfterMs: number | undefined): unknown {
-  if (!(error instanceof SwitchboardError) || retryAfterMs === undefined || error.retryAfterMs !== undefined) return error;
-  return new SwitchboardError(
-    {
-      message: error.message,
-      status: error.status,
-      type: error.type,
-      code: error.code,
-      kind: error.kind,
-      provider: error.provider,
-      param: error.param,
-      retryAfterMs,
-    },
-    { cause: error.cause },
-  );
-}
-
 function noProvider(model: string, run: Run): SwitchboardError {
   return new SwitchboardError({
     message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
@@ -522,4 +541,5 @@ export function createRouter(config: ConfigInput | Config, options?: RouterOptio
   return new Router(config, options);
 }
 
-export type { ChatChunk, StreamResult };
+export type { ChatChunk };
+export { StreamResult };

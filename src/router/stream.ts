@@ -1,12 +1,14 @@
-// One streamed attempt: open it, wait for its first content under the first-token
-// deadline (failover is free until then), then relay the rest to the caller.
+// Streams: open an attempt, wait for its first content under the first-token deadline
+// (failover is free until then), then relay the rest to the caller.
 //
-// The cut-off: once a chunk with content has been handed to the caller, a failure can
-// no longer be hidden by trying elsewhere from scratch. It is then reported as an error
-// thrown from the iterator, and the stream is never presented as complete: no chunk
-// with a finish_reason is invented and the caller sees no clean end.
+// The cut-off: once content has been handed to the caller, a failure can no longer be
+// hidden by starting elsewhere from scratch. The relay then asks the router to continue
+// on the next provider from the text already delivered (a prefill where the provider
+// accepts one, else a restart whose answer must begin with that text). When nothing can
+// continue, the error is thrown from the iterator: no finish_reason is invented and the
+// caller never sees a clean end after a failure.
 import type { Config } from '../config/schema.ts';
-import { type ChatChunk, hasContent, type Usage } from '../protocol/chat.ts';
+import { type ChatChunk, type ChatRequest, hasContent, type Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { redact } from '../protocol/redact.ts';
 import type { SseEvent, StreamState, Target } from '../providers/adapter.ts';
@@ -14,29 +16,52 @@ import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
 import type { Provider } from './provider.ts';
 import type { Run } from './run.ts';
-import type { FailoverTracker } from './tracker.ts';
 
 export interface StreamContext {
   transport: Transport;
-  tracker: FailoverTracker;
   config: Config;
   secrets: readonly string[];
+  /** The first-token deadline for this provider and model, in ms. */
+  firstTokenMs(provider: Provider, model: string): number;
+  noteFirstToken(provider: Provider, model: string, ms: number): void;
   noteHeaders(provider: Provider, headers: Record<string, string>): number | undefined;
   recordFailure(provider: Provider, error: SwitchboardError): unknown;
+  /** Continues a broken stream elsewhere from `text`; rejects when no provider can. */
+  recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }>;
+}
+
+/** How a continuation attempt picks up from text the caller already has. */
+export interface Continuation {
+  text: string;
+  /** Send the text as a final assistant message to be continued (else restart and skip it). */
+  prefill: boolean;
+}
+
+/** One upstream stream, primed: its first content is in `buffered`. */
+export interface Segment {
+  provider: Provider;
+  events: AsyncIterator<SseEvent>;
+  state: StreamState;
+  buffered: ChatChunk[];
+  /** In a restart, the delivered text still to be matched and skipped. */
+  skip: { text: string } | undefined;
+  close(): Promise<void>;
 }
 
 /** A stream whose first content has arrived. Iterate it once for every chunk, that first one included. */
 export class StreamResult implements AsyncIterable<ChatChunk> {
-  /** The provider answering. */
-  readonly provider: string;
+  /** The provider answering now (it changes when a broken stream is recovered elsewhere). */
+  provider: string;
   /** The generic model answering (the one asked for, or a fallback). */
   readonly model: string;
   /** From the call until the first content arrived, every attempt included. */
   readonly latencyMs: number;
-  /** Every provider tried; grows if the stream fails later. */
+  /** Every provider tried; grows if the stream breaks and is recovered. */
   readonly attempts: Attempt[];
-  /** The last usage the upstream reported, if any. */
+  /** Usage as reported upstream, summed across a recovery; undefined when none was reported. */
   usage: Usage | undefined;
+  /** Times a broken stream was continued on another provider. */
+  recoveries = 0;
   /** Events skipped because their payload could not be parsed. */
   skippedEvents = 0;
   readonly #relay: AsyncGenerator<ChatChunk>;
@@ -65,53 +90,51 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
   }
 }
 
-function firstTokenTimeout(provider: string, ms: number): SwitchboardError {
+function streamError(provider: string, code: string, message: string, kind: 'timeout' | 'connect' | 'bad-request' = 'connect') {
   return new SwitchboardError({
-    message: `${provider}: no content within ${ms} ms`,
-    status: 504,
-    type: 'timeout_error',
-    code: 'first_token_timeout',
-    kind: 'timeout',
+    message: `${provider}: ${message}`,
+    status: kind === 'timeout' ? 504 : kind === 'bad-request' ? 400 : 502,
+    type: kind === 'timeout' ? 'timeout_error' : kind === 'bad-request' ? 'invalid_request_error' : 'server_error',
+    code,
+    kind,
     provider,
   });
 }
 
-function endedEarly(provider: string, detail: string): SwitchboardError {
-  return new SwitchboardError({
-    message: `${provider}: stream ${detail}`,
-    status: 502,
-    type: 'server_error',
-    code: 'stream_incomplete',
-    kind: 'connect',
-    provider,
-  });
+/** The request a continuation sends: the original plus, for a prefill, the text so far as the assistant's turn. */
+export function continuationRequest(request: ChatRequest, continuation: Continuation | undefined): ChatRequest {
+  if (continuation === undefined || !continuation.prefill) return request;
+  return { ...request, messages: [...request.messages, { role: 'assistant', content: continuation.text }] };
 }
 
 /** Opens a stream on one provider and returns once its first content has arrived. Throws SwitchboardError. */
-export async function openStream(
+export async function openSegment(
   provider: Provider,
   target: Target,
   run: Run,
   model: string,
   context: StreamContext,
-): Promise<StreamResult> {
+  continuation?: Continuation,
+): Promise<Segment> {
   const { timeouts, responseModel } = context.config.routing;
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', onRunAbort, { once: true });
-  const firstTokenMs = Math.max(
-    1,
-    Math.min(typeof timeouts.firstTokenMs === 'number' ? timeouts.firstTokenMs : 15_000, run.remainingMs()),
+  const firstTokenMs = Math.max(1, Math.min(context.firstTokenMs(provider, model), run.remainingMs()));
+  const timer = setTimeout(
+    () => controller.abort(streamError(provider.name, 'first_token_timeout', `no content within ${firstTokenMs} ms`, 'timeout')),
+    firstTokenMs,
   );
-  const firstTokenTimer = setTimeout(() => controller.abort(firstTokenTimeout(provider.name, firstTokenMs)), firstTokenMs);
-  const release = () => {
-    clearTimeout(firstTokenTimer);
-    run.signal.removeEventListener('abort', onRunAbort);
-  };
-  const rename = responseModel === 'generic';
+  const started = performance.now();
   let events: AsyncIterator<SseEvent> | undefined;
+  const close = async () => {
+    clearTimeout(timer);
+    run.signal.removeEventListener('abort', onRunAbort);
+    controller.abort();
+    await events?.return?.();
+  };
   try {
-    const wire = provider.adapter.encode(run.request, target);
+    const wire = provider.adapter.encode(continuationRequest(run.request, continuation), target);
     const response = await context.transport.open(provider.endpoint, wire, {
       provider: provider.name,
       signal: controller.signal,
@@ -125,111 +148,180 @@ export async function openStream(
         provider.adapter.decode({ status: response.status, headers: response.headers, body }, target);
       } catch (error) {
         if (error instanceof SwitchboardError && retryAfterMs !== undefined && error.retryAfterMs === undefined) {
-          throw new SwitchboardError({ ...errorInit(error), retryAfterMs }, { cause: error.cause });
+          throw error.with({ retryAfterMs });
         }
         throw error;
       }
-      throw endedEarly(provider.name, `answered HTTP ${response.status} without an error body`);
+      throw streamError(provider.name, 'stream_incomplete', `answered HTTP ${response.status} without an error body`);
     }
     events = readEvents(response.body)[Symbol.asyncIterator]();
-    const state = provider.adapter.startStream(target, run.request);
-    const buffered: ChatChunk[] = [];
+    const segment: Segment = {
+      provider,
+      events,
+      state: provider.adapter.startStream(target, run.request),
+      buffered: [],
+      skip: continuation && !continuation.prefill ? { text: continuation.text } : undefined,
+      close,
+    };
+    const rename = responseModel === 'generic';
     for (let primed = false; !primed; ) {
       const next = await events.next();
-      if (next.done || state.done) throw endedEarly(provider.name, 'ended before any content');
-      for (const chunk of provider.adapter.decodeEvent(next.value, state)) {
+      if (next.done || segment.state.done)
+        throw streamError(provider.name, 'stream_incomplete', 'stream ended before any content');
+      for (const decoded of provider.adapter.decodeEvent(next.value, segment.state)) {
+        const chunk = segment.skip ? skipDelivered(decoded, segment.skip, provider.name) : decoded;
         if (rename) chunk.model = model;
-        buffered.push(chunk);
+        segment.buffered.push(chunk);
         primed ||= hasContent(chunk);
       }
     }
-    clearTimeout(firstTokenTimer);
-    const opened = events;
-    return new StreamResult({
-      provider: provider.name,
-      model,
-      latencyMs: run.elapsedMs(),
-      attempts: run.attempts,
-      relay: (result) => relay(result, { provider, run, context, controller, events: opened, state, buffered, rename, release }),
-    });
+    clearTimeout(timer);
+    context.noteFirstToken(provider, model, performance.now() - started);
+    return segment;
   } catch (error) {
-    release();
-    controller.abort();
-    await events?.return?.();
+    await close();
     throw error;
   }
 }
 
-interface RelayInput {
-  provider: Provider;
-  run: Run;
-  context: StreamContext;
-  controller: AbortController;
-  events: AsyncIterator<SseEvent>;
-  state: StreamState;
-  buffered: ChatChunk[];
-  rename: boolean;
-  release(): void;
+/**
+ * In a restart, drops the text the caller already has from the new answer; an answer
+ * that does not begin with it cannot continue the stream.
+ */
+function skipDelivered(chunk: ChatChunk, skip: { text: string }, provider: string): ChatChunk {
+  if (skip.text.length === 0) return chunk;
+  for (const choice of chunk.choices) {
+    const content = choice.delta.content;
+    if (typeof content === 'string' && content.length > 0) {
+      const overlap = Math.min(content.length, skip.text.length);
+      if (content.slice(0, overlap) !== skip.text.slice(0, overlap)) {
+        throw streamError(
+          provider,
+          'continuation_mismatch',
+          'the restarted answer does not begin with the text delivered',
+          'bad-request',
+        );
+      }
+      skip.text = skip.text.slice(overlap);
+      choice.delta.content = content.slice(overlap);
+    }
+    if (skip.text.length > 0 && (choice.finish_reason || choice.delta.tool_calls)) {
+      throw streamError(provider, 'continuation_mismatch', 'the restarted answer ended before the text delivered', 'bad-request');
+    }
+  }
+  return chunk;
 }
 
-async function* relay(result: StreamResult, input: RelayInput): AsyncGenerator<ChatChunk> {
-  const { provider, run, context, controller, events, state, buffered, rename } = input;
+interface RelayInput {
+  first: Segment;
+  run: Run;
+  context: StreamContext;
+}
+
+/** Relays chunks to the caller, continuing on another provider when a stream breaks after content. */
+export async function* relay(result: StreamResult, { first, run, context }: RelayInput): AsyncGenerator<ChatChunk> {
+  const { streamRecovery, responseModel } = context.config.routing;
+  const rename = responseModel === 'generic';
+  let segment = first;
+  let delivered = '';
+  let toolCalls = false;
   let finished = false;
-  let complete = false;
-  const pass = (chunk: ChatChunk) => {
-    if (rename) chunk.model = result.model;
-    if (chunk.usage) result.usage = chunk.usage;
-    for (const choice of chunk.choices) if (choice.finish_reason) finished = true;
-    return chunk;
-  };
+  let usageBefore: Usage | undefined;
+  let identity: { id: string; created: number } | undefined;
+  const broken = new Set<string>();
   try {
-    for (const chunk of buffered) yield pass(chunk);
-    buffered.length = 0;
-    while (!state.done) {
-      const next = await events.next();
-      if (next.done) break;
-      for (const chunk of provider.adapter.decodeEvent(next.value, state)) yield pass(chunk);
+    for (;;) {
+      let segmentUsage: Usage | undefined;
+      try {
+        for (let chunk = segment.buffered.shift(); chunk !== undefined || !segment.state.done; chunk = segment.buffered.shift()) {
+          if (chunk === undefined) {
+            const next = await segment.events.next();
+            if (next.done) break;
+            for (const decoded of segment.provider.adapter.decodeEvent(next.value, segment.state)) {
+              segment.buffered.push(segment.skip ? skipDelivered(decoded, segment.skip, segment.provider.name) : decoded);
+            }
+            continue;
+          }
+          if (identity === undefined) identity = { id: chunk.id, created: chunk.created };
+          else if (result.recoveries > 0) {
+            // A continuation speaks as the original stream: same id, no second role, no empty chunks.
+            chunk.id = identity.id;
+            chunk.created = identity.created;
+            for (const choice of chunk.choices) delete choice.delta.role;
+            if (!hasContent(chunk) && !chunk.usage) continue;
+          }
+          if (rename) chunk.model = result.model;
+          if (chunk.usage) {
+            segmentUsage = chunk.usage;
+            chunk.usage = addUsage(usageBefore, chunk.usage);
+            result.usage = chunk.usage;
+          }
+          for (const choice of chunk.choices) {
+            if (typeof choice.delta.content === 'string') delivered += choice.delta.content;
+            if (choice.delta.tool_calls) toolCalls = true;
+            if (choice.finish_reason) finished = true;
+          }
+          yield chunk;
+        }
+        // Ended at the HTTP level: finished if its finish_reason came, otherwise cut.
+        if (!segment.state.done && !finished)
+          throw streamError(segment.provider.name, 'stream_incomplete', 'stream ended before it was complete');
+        for (const chunk of segment.provider.adapter.endStream?.(segment.state) ?? []) yield chunk;
+        return;
+      } catch (thrown) {
+        const error = asStreamError(thrown, segment.provider, run, context.secrets);
+        result.skippedEvents += segment.state.malformed;
+        segment.state.malformed = 0;
+        await segment.close();
+        if (error.kind !== 'aborted') context.recordFailure(segment.provider, error);
+        const attempt = run.attempts.findLast((entry) => entry.provider === segment.provider.name && entry.outcome === 'ok');
+        if (attempt) {
+          attempt.outcome = error.kind;
+          attempt.reason = error.message;
+        }
+        if (error.kind === 'aborted' || !streamRecovery || finished || toolCalls || delivered.length === 0) {
+          throw endError(error, run, toolCalls);
+        }
+        broken.add(segment.provider.name);
+        try {
+          segment = (await context.recover(run, result.model, delivered, broken)).value;
+        } catch {
+          // Nothing could continue: name the break the caller lived through, not the last refusal.
+          throw endError(error, run, false);
+        }
+        usageBefore = addUsage(usageBefore, segmentUsage);
+        result.recoveries += 1;
+        result.provider = segment.provider.name;
+      }
     }
-    // A stream that ended at the HTTP level is finished if its finish_reason came; otherwise it was cut.
-    if (!state.done && !finished) throw endedEarly(provider.name, 'ended before it was complete');
-    for (const chunk of provider.adapter.endStream?.(state) ?? []) yield pass(chunk);
-    complete = true;
-  } catch (thrown) {
-    const error = asStreamError(thrown, provider, run, context.secrets);
-    if (error.kind !== 'aborted') context.recordFailure(provider, error);
-    const attempt = run.attempts.findLast((entry) => entry.provider === provider.name && entry.outcome === 'ok');
-    if (attempt) {
-      attempt.outcome = error.kind;
-      attempt.reason = error.message;
-    }
-    throw new SwitchboardError({ ...errorInit(error), attempts: run.attempts }, { cause: error });
   } finally {
-    result.skippedEvents = state.malformed;
-    input.release();
-    if (!complete) controller.abort();
-    await events.return?.();
+    result.skippedEvents += segment.state.malformed;
+    await segment.close();
     run.finish();
   }
 }
 
+function endError(error: SwitchboardError, run: Run, duringToolCall: boolean): SwitchboardError {
+  const message = duringToolCall ? `${error.message} (during a tool call, which cannot be continued)` : error.message;
+  return error.with({ message, attempts: run.attempts });
+}
+
+function addUsage(base: Usage | undefined, next: Usage | undefined): Usage | undefined {
+  if (base === undefined) return next;
+  if (next === undefined) return base;
+  return {
+    ...next,
+    prompt_tokens: base.prompt_tokens + next.prompt_tokens,
+    completion_tokens: base.completion_tokens + next.completion_tokens,
+    total_tokens: base.total_tokens + next.total_tokens,
+  };
+}
+
 function asStreamError(thrown: unknown, provider: Provider, run: Run, secrets: readonly string[]): SwitchboardError {
   if (!(thrown instanceof SwitchboardError)) {
-    return run.signal.aborted ? run.abortError() : endedEarly(provider.name, `failed: ${redact(String(thrown), secrets)}`);
+    if (run.signal.aborted) return run.abortError();
+    return streamError(provider.name, 'stream_incomplete', `stream failed: ${redact(String(thrown), secrets)}`);
   }
   thrown.message = redact(thrown.message, secrets);
   return thrown;
-}
-
-function errorInit(error: SwitchboardError) {
-  return {
-    message: error.message,
-    status: error.status,
-    type: error.type,
-    code: error.code,
-    kind: error.kind,
-    provider: error.provider,
-    param: error.param,
-    attempts: error.attempts,
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
-  };
 }
