@@ -409,10 +409,11 @@ export class Router {
   #order(candidates: Provider[], strategy: Strategy, model: string): Provider[] {
     if (candidates.length <= 1) return candidates;
     const health = (name: string) => this.#tracker.health(name);
-    const ordered = strategy(candidates, { model, health });
+    const now = Date.now();
+    const ordered = strategy(candidates, { model, health, now });
     // A provider close to its rate limit goes after the others, whatever the strategy says.
     const limit = this.#config.routing.rateLimitHeadroom;
-    const roomy = ordered.filter((provider) => headroom(health(provider.name)) >= limit);
+    const roomy = ordered.filter((provider) => headroom(health(provider.name), now) >= limit);
     return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((provider) => !roomy.includes(provider))];
   }
 
@@ -469,7 +470,7 @@ export class Router {
         cooldownUntil: circuit.state === 'open' ? circuit.until : null,
         rateLimitedUntil: health.rateLimitedUntil > now ? health.rateLimitedUntil : null,
         rateLimit: health.rateLimit,
-        headroom: headroom(health),
+        headroom: headroom(health, now),
         priority: provider.priority,
         models: Object.keys(provider.models),
       };

@@ -6,6 +6,8 @@ import type { ProviderHealth } from './tracker.ts';
 export interface StrategyContext {
   /** The generic model asked for. */
   model: string;
+  /** Epoch ms. */
+  now: number;
   health(name: string): ProviderHealth;
 }
 
@@ -25,15 +27,17 @@ function price(provider: Provider, model: string): number {
   return pricing === undefined ? Number.POSITIVE_INFINITY : pricing.input + pricing.output;
 }
 
-/** Remaining share of the tighter of the request and token buckets; 1 when unknown. */
-export function headroom(health: ProviderHealth): number {
+/** Remaining share of the tighter of the request and token buckets; 1 when unknown or past its reset. */
+export function headroom(health: ProviderHealth, now: number): number {
   const limits = health.rateLimit;
   if (limits === null) return 1;
   let share = 1;
-  if (limits.limitRequests && limits.remainingRequests !== undefined)
+  if (limits.limitRequests && limits.remainingRequests !== undefined && !(limits.resetRequestsAt! <= now)) {
     share = Math.min(share, limits.remainingRequests / limits.limitRequests);
-  if (limits.limitTokens && limits.remainingTokens !== undefined)
+  }
+  if (limits.limitTokens && limits.remainingTokens !== undefined && !(limits.resetTokensAt! <= now)) {
     share = Math.min(share, limits.remainingTokens / limits.limitTokens);
+  }
   return share;
 }
 
@@ -46,7 +50,7 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   /** Lowest price (input + output per million tokens) for the model first; unpriced last. */
   cheapest: (candidates, context) => sortBy(candidates, (provider) => price(provider, context.model)),
   /** Most rate-limit headroom first. */
-  headroom: (candidates, context) => sortBy(candidates, (provider) => -headroom(context.health(provider.name))),
+  headroom: (candidates, context) => sortBy(candidates, (provider) => -headroom(context.health(provider.name), context.now)),
 };
 
 export const strategyNames = Object.keys(strategies);

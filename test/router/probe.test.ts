@@ -9,12 +9,12 @@ describe('active health checks', () => {
     const hung = await startUpstream(['hang']);
     const broken = await startUpstream([{ status: 500, json: openaiError('boom', 'server_error') }]);
     after(() => Promise.all([healthy.close(), hung.close(), broken.close()]));
-    const router = routerFor([healthy.url, hung.url, broken.url, await refusingUrl()], { healthCheck: { timeoutMs: 150 } });
+    const router = routerFor([healthy.url, hung.url, broken.url, await refusingUrl()], { healthCheck: { timeoutMs: 600 } });
     after(() => router.close());
     const started = performance.now();
     const results = await router.checkHealth();
     const elapsedMs = performance.now() - started;
-    assert.ok(elapsedMs < 1000, `all probes ran concurrently and the hang was cut (${elapsedMs} ms)`);
+    assert.ok(elapsedMs < 1500, `all probes ran concurrently and the hang was cut (${elapsedMs} ms)`);
     assert.deepEqual(
       results.map((r) => [r.provider, r.healthy, r.error?.kind]),
       [

@@ -332,7 +332,7 @@ describe('retry discipline', () => {
     assert.equal(flaky.requests.length, 2);
     assert.equal(other.requests.length, 0);
     const gapMs = flaky.requests[1]!.receivedAt - flaky.requests[0]!.receivedAt;
-    assert.ok(gapMs >= 20 && gapMs < 200, `retried after ${gapMs} ms`);
+    assert.ok(gapMs >= 20 && gapMs < 1000, `retried after ${gapMs} ms`);
   });
 
   it('429 with Retry-After: 2 and nothing else available: waits about 2 s, then answers', async () => {
