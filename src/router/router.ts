@@ -8,6 +8,7 @@ import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
 import { Transport } from '../providers/transport.ts';
 import { actionFor, isQuickRetry } from './classify.ts';
+import { costOf } from './cost.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
@@ -35,6 +36,8 @@ export interface CompletionResult {
   latencyMs: number;
   /** Every provider tried, in order, the answering one last. */
   attempts: Attempt[];
+  /** USD for the answer, from the answering provider's `pricing`; undefined when unpriced. Failed attempts are not billed. */
+  costUsd: number | undefined;
 }
 
 /** A provider's state as a status page shows it. */
@@ -154,7 +157,14 @@ export class Router {
         this.#attemptComplete(provider, target, run),
       );
       if (this.#config.routing.responseModel === 'generic') value.model = model;
-      return { response: value, provider: provider.name, model, latencyMs: run.elapsedMs(), attempts: run.attempts };
+      return {
+        response: value,
+        provider: provider.name,
+        model,
+        latencyMs: run.elapsedMs(),
+        attempts: run.attempts,
+        costUsd: costOf(provider, model, value.usage),
+      };
     } finally {
       run.finish();
     }

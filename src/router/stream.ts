@@ -14,6 +14,7 @@ import { redact } from '../protocol/redact.ts';
 import type { SseEvent, StreamState, Target } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
+import { addCost, costOf } from './cost.ts';
 import type { Provider } from './provider.ts';
 import type { Run } from './run.ts';
 
@@ -60,6 +61,8 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
   readonly attempts: Attempt[];
   /** Usage as reported upstream, summed across a recovery; undefined when none was reported. */
   usage: Usage | undefined;
+  /** USD for the answer from each answering provider's `pricing` and reported usage; undefined when unknown. */
+  costUsd: number | undefined;
   /** Times a broken stream was continued on another provider. */
   recoveries = 0;
   /** Events skipped because their payload could not be parsed. */
@@ -227,6 +230,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
   let toolCalls = false;
   let finished = false;
   let usageBefore: Usage | undefined;
+  let costBefore: number | undefined;
   let identity: { id: string; created: number } | undefined;
   const broken = new Set<string>();
   try {
@@ -253,6 +257,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
           if (rename) chunk.model = result.model;
           if (chunk.usage) {
             segmentUsage = chunk.usage;
+            result.costUsd = addCost(costBefore, costOf(segment.provider, result.model, chunk.usage));
             chunk.usage = addUsage(usageBefore, chunk.usage);
             result.usage = chunk.usage;
           }
@@ -290,6 +295,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
           throw endError(error, run, false);
         }
         usageBefore = addUsage(usageBefore, segmentUsage);
+        costBefore = result.costUsd;
         result.recoveries += 1;
         result.provider = segment.provider.name;
       }
