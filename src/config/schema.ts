@@ -61,6 +61,8 @@ const TimeoutsSchema = z.strictObject({
       minSamples: z.number().int().positive().default(5),
     })
     .default({ percentile: 0.95, margin: 3, minMs: 1000, maxMs: 30_000, minSamples: 5 }),
+  /** A non-streamed attempt: longest wait for one provider's whole answer (streams use firstTokenMs and idleMs). */
+  responseMs: positiveMs.default(60_000),
   /** Longest silence inside a stream. */
   idleMs: positiveMs.default(30_000),
   /** One deadline for the whole request, every attempt included. */

@@ -182,7 +182,7 @@ export function usageFor(usage: AnthropicUsage): Usage {
 }
 
 // docs.anthropic.com/en/api/errors; used for errors that arrive without an HTTP status (in a stream).
-const statusForType: Readonly<Record<string, number>> = {
+export const statusForType: Readonly<Record<string, number>> = {
   invalid_request_error: 400,
   authentication_error: 401,
   billing_error: 402,

@@ -139,12 +139,12 @@ function imageSource(url: string, index: number): Block {
 }
 
 // Anthropic tool_use ids must match ^[a-zA-Z0-9_-]+$; ids minted by other providers may not.
-function toolUseId(id: string): string {
+export function toolUseId(id: string): string {
   return id.replace(/[^a-zA-Z0-9_-]/g, '_');
 }
 
 // `input` must be an object; arguments a model streamed badly are sent as `{}` rather than failing the turn.
-function parseArguments(text: string): Record<string, unknown> {
+export function parseArguments(text: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(text);
     return isObject(parsed) ? parsed : {};

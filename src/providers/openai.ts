@@ -1,6 +1,6 @@
 // The OpenAI Chat Completions wire protocol, spoken by OpenAI and by every
 // OpenAI-compatible vendor (Groq, Together, OpenRouter, Mistral, vLLM, Ollama, …).
-import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
+import type { ChatChunk, ChatRequest, ChatResponse, ChunkDelta } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { type Adapter, baseHeaders, type SseEvent, type StreamState, type Target, type WireResponse } from './adapter.ts';
 import { excerpt, malformed, upstreamError } from './failure.ts';
@@ -27,6 +27,10 @@ export const openaiAdapter: Adapter = {
     // OpenRouter can answer 200 with `{"error": …}` and no choices.
     if (body.error !== undefined && body.choices === undefined) throw errorFromObject(body.error, 502, target.provider);
     if (!Array.isArray(body.choices) || body.choices.length === 0) throw malformed(target.provider, 'no choices');
+    for (const choice of body.choices) {
+      // Mistral leaves out `type` on tool calls.
+      for (const call of choice.message?.tool_calls ?? []) call.type ??= 'function';
+    }
     return body as ChatResponse;
   },
 
@@ -59,9 +63,33 @@ export const openaiAdapter: Adapter = {
       state.malformed += 1;
       return [];
     }
+    for (const choice of parsed.choices) normalizeDelta(choice.delta);
     return [parsed];
   },
 };
+
+/**
+ * Brings a vendor's delta to OpenAI's shape where clients depend on it: Mistral sends a
+ * whole tool call without `index` or `type`, and magistral sends `content` as an array of
+ * thinking and text blocks. Everything else passes through untouched.
+ */
+function normalizeDelta(delta: ChunkDelta | undefined): void {
+  if (delta === undefined || delta === null) return;
+  const calls = delta.tool_calls;
+  if (Array.isArray(calls)) {
+    for (const [position, call] of calls.entries()) {
+      if (call.index === undefined) call.index = position;
+      if (call.type === undefined && call.id) call.type = 'function';
+    }
+  }
+  const content: unknown = delta.content;
+  if (Array.isArray(content)) {
+    delta.content = content
+      .filter((part): part is { type: 'text'; text: string } => part?.type === 'text' && typeof part.text === 'string')
+      .map((part) => part.text)
+      .join('');
+  }
+}
 
 /** Reads an error status and body in any of the OpenAI-compatible envelopes. */
 export function errorFromBody(status: number, body: string, provider: string): SwitchboardError {

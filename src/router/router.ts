@@ -392,7 +392,7 @@ export class Router {
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,
-      firstByteMs: Math.max(1, run.remainingMs()),
+      firstByteMs: Math.max(1, Math.min(this.#config.routing.timeouts.responseMs, run.remainingMs())),
       idleMs: this.#config.routing.timeouts.idleMs,
     });
     const retryAfterMs = this.#noteHeaders(provider, response.headers);

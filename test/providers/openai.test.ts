@@ -177,4 +177,31 @@ describe('openai adapter', () => {
       (error: SwitchboardError) => error.kind === 'server' && error.status === 502,
     );
   });
+
+  it('normalises Mistral’s index-less tool calls and magistral’s array content', () => {
+    const state = openaiAdapter.startStream(target, { model: 'm', messages: [] });
+    const mistral = {
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'mistral-small-latest',
+      choices: [
+        {
+          index: 0,
+          delta: { content: '', tool_calls: [{ id: 'gSIMJiOkT', function: { name: 'weather', arguments: '{"location": "Paris"}' } }] },
+          finish_reason: 'tool_calls',
+        },
+      ],
+    };
+    const [chunk] = openaiAdapter.decodeEvent({ event: undefined, data: JSON.stringify(mistral) }, state);
+    assert.deepEqual(chunk!.choices[0]!.delta.tool_calls, [
+      { id: 'gSIMJiOkT', index: 0, type: 'function', function: { name: 'weather', arguments: '{"location": "Paris"}' } },
+    ]);
+    const thinking = {
+      ...mistral,
+      choices: [{ index: 0, delta: { content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: 'Answer' }] }, finish_reason: null }],
+    };
+    const [text] = openaiAdapter.decodeEvent({ event: undefined, data: JSON.stringify(thinking) }, state);
+    assert.equal(text!.choices[0]!.delta.content, 'Answer');
+  });
 });
