@@ -8,7 +8,7 @@ import type { WireRequest, WireResponse } from './adapter.ts';
 export interface TransportOptions {
   /** Time to establish a TCP/TLS connection; default 5000. */
   connectMs?: number;
-  /** Most sockets per upstream origin; default 256. */
+  /** Most sockets per upstream origin; default unlimited (each open stream holds one). */
   connectionsPerOrigin?: number;
 }
 
@@ -48,7 +48,7 @@ export class Transport {
   constructor(options: TransportOptions = {}) {
     this.#agent = new Agent({
       connect: { timeout: options.connectMs ?? 5000 },
-      connections: options.connectionsPerOrigin ?? 256,
+      connections: options.connectionsPerOrigin ?? null,
       keepAliveTimeout: 30_000,
     });
   }

@@ -187,6 +187,10 @@ export class Router {
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
         relay: (result) => relay(result, { first: value, run, context }),
+        abandon: async () => {
+          await value.close();
+          run.finish();
+        },
       });
     } catch (error) {
       run.finish();
@@ -311,8 +315,11 @@ export class Router {
         if (action === 'larger-context' || action === 'policy-fallback') return { error, final: false };
         if (action !== 'skip-until-reset') excluded.add(provider.name);
       }
-      // Nothing answered: wait for the earliest rate-limited or cooling provider if the deadline allows.
-      const waiting = serving.filter(eligible);
+      // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
+      // circuit is not waited on: its cooldown is long, and the caller is better told at once.
+      const waiting = serving.filter(
+        (provider) => eligible(provider) && this.#tracker.isCircuitAdmissible(provider.name, Date.now()),
+      );
       if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
       const readyAt = Math.min(...waiting.map((provider) => this.#tracker.readyAt(provider.name, Date.now())));
       const pause = Math.max(0, readyAt - Date.now()) + jitter(routing.retryDelayMs);
@@ -320,7 +327,10 @@ export class Router {
       await run.sleep(pause);
     }
     if (run.signal.aborted) return { error: run.abortError(), final: true };
-    return { error: lastError ?? noProvider(model, run), final: false };
+    if (lastError) return { error: lastError, final: false };
+    const now = Date.now();
+    const readyAt = Math.min(...serving.map((provider) => this.#tracker.readyAt(provider.name, now)));
+    return { error: noProvider(model, run, readyAt - now), final: false };
   }
 
   async #tryOnce<T>(
@@ -500,7 +510,7 @@ export class Router {
   }
 }
 
-function noProvider(model: string, run: Run): SwitchboardError {
+function noProvider(model: string, run: Run, retryAfterMs?: number): SwitchboardError {
   return new SwitchboardError({
     message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
     status: 503,
@@ -508,6 +518,7 @@ function noProvider(model: string, run: Run): SwitchboardError {
     code: 'no_provider_available',
     kind: 'server',
     attempts: run.attempts,
+    ...(retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {}),
   });
 }
 

@@ -46,7 +46,8 @@ export interface Segment {
   buffered: ChatChunk[];
   /** In a restart, the delivered text still to be matched and skipped. */
   skip: { text: string } | undefined;
-  close(): Promise<void>;
+  /** Releases the attempt; `abort` (default true) closes the upstream connection, not needed after a clean end. */
+  close(abort?: boolean): Promise<void>;
 }
 
 /** A stream whose first content has arrived. Iterate it once for every chunk, that first one included. */
@@ -68,6 +69,8 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
   /** Events skipped because their payload could not be parsed. */
   skippedEvents = 0;
   readonly #relay: AsyncGenerator<ChatChunk>;
+  readonly #abandon: () => Promise<void>;
+  #started = false;
 
   constructor(init: {
     provider: string;
@@ -75,21 +78,29 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
     latencyMs: number;
     attempts: Attempt[];
     relay: (result: StreamResult) => AsyncGenerator<ChatChunk>;
+    /** Releases everything when the stream is cancelled before it was iterated. */
+    abandon: () => Promise<void>;
   }) {
     this.provider = init.provider;
     this.model = init.model;
     this.latencyMs = init.latencyMs;
     this.attempts = init.attempts;
     this.#relay = init.relay(this);
+    this.#abandon = init.abandon;
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<ChatChunk> {
+    this.#started = true;
     return this.#relay;
   }
 
-  /** Abandons the stream and closes the upstream connection. */
+  /** Abandons the stream and closes the upstream connection; safe before, during or after iteration. */
   async cancel(): Promise<void> {
+    // An async generator that never started skips its `finally` on return(), so release here.
+    const started = this.#started;
+    this.#started = true;
     await this.#relay.return(undefined);
+    if (!started) await this.#abandon();
   }
 }
 
@@ -130,10 +141,11 @@ export async function openSegment(
   );
   const started = performance.now();
   let events: AsyncIterator<SseEvent> | undefined;
-  const close = async () => {
+  const close = async (abort = true) => {
     clearTimeout(timer);
     run.signal.removeEventListener('abort', onRunAbort);
-    controller.abort();
+    // Aborting builds an error with a stack: worth skipping on every stream that ended cleanly.
+    if (abort) controller.abort();
     await events?.return?.();
   };
   try {
@@ -233,6 +245,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
   let costBefore: number | undefined;
   let identity: { id: string; created: number } | undefined;
   const broken = new Set<string>();
+  let complete = false;
   try {
     for (;;) {
       let segmentUsage: Usage | undefined;
@@ -272,6 +285,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
         if (!segment.state.done && !finished)
           throw streamError(segment.provider.name, 'stream_incomplete', 'stream ended before it was complete');
         for (const chunk of segment.provider.adapter.endStream?.(segment.state) ?? []) yield chunk;
+        complete = true;
         return;
       } catch (thrown) {
         const error = asStreamError(thrown, segment.provider, run, context.secrets);
@@ -302,7 +316,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
     }
   } finally {
     result.skippedEvents += segment.state.malformed;
-    await segment.close();
+    await segment.close(!complete);
     run.finish();
   }
 }

@@ -148,6 +148,12 @@ export class FailoverTracker {
     return record === undefined || (isAdmissible(record.circuit, now) && record.rateLimitedUntil <= now);
   }
 
+  /** Whether the circuit would let a request through now (rate limits aside). */
+  isCircuitAdmissible(name: string, now = Date.now()): boolean {
+    const record = this.#records.get(name);
+    return record === undefined || isAdmissible(record.circuit, now);
+  }
+
   /** When the provider will next take a request. */
   readyAt(name: string, now = Date.now()): number {
     const record = this.#records.get(name);

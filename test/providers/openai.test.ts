@@ -188,7 +188,10 @@ describe('openai adapter', () => {
       choices: [
         {
           index: 0,
-          delta: { content: '', tool_calls: [{ id: 'gSIMJiOkT', function: { name: 'weather', arguments: '{"location": "Paris"}' } }] },
+          delta: {
+            content: '',
+            tool_calls: [{ id: 'gSIMJiOkT', function: { name: 'weather', arguments: '{"location": "Paris"}' } }],
+          },
           finish_reason: 'tool_calls',
         },
       ],
@@ -199,7 +202,18 @@ describe('openai adapter', () => {
     ]);
     const thinking = {
       ...mistral,
-      choices: [{ index: 0, delta: { content: [{ type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] }, { type: 'text', text: 'Answer' }] }, finish_reason: null }],
+      choices: [
+        {
+          index: 0,
+          delta: {
+            content: [
+              { type: 'thinking', thinking: [{ type: 'text', text: 'hmm' }] },
+              { type: 'text', text: 'Answer' },
+            ],
+          },
+          finish_reason: null,
+        },
+      ],
     };
     const [text] = openaiAdapter.decodeEvent({ event: undefined, data: JSON.stringify(thinking) }, state);
     assert.equal(text!.choices[0]!.delta.content, 'Answer');

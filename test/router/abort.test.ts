@@ -42,3 +42,19 @@ describe('caller abort', () => {
     assert.equal(upstream.requests.length, 0);
   });
 });
+
+describe('StreamResult.cancel', () => {
+  it('closes the upstream even when the stream was never iterated', async () => {
+    const upstream = await startUpstream([{ sse: textChunks('one two three'), stallAfter: 2 }]);
+    after(() => upstream.close());
+    const router = routerFor([upstream.url]);
+    after(() => router.close());
+    const stream = await router.stream(hello);
+    await stream.cancel();
+    await upstream.waitForClose(0);
+    assert.equal(upstream.requests[0]!.closedEarly, true);
+    let chunks = 0;
+    for await (const _ of stream) chunks += 1;
+    assert.equal(chunks, 0, 'a cancelled stream yields nothing');
+  });
+});

@@ -61,8 +61,8 @@ function twoProviders(first: string, second: string, routing = {}, secondOptions
 }
 
 describe('first-token deadline', () => {
-  it('a first token after 2 s with a 200 ms deadline: the next provider answers in about 200 ms', async () => {
-    const slow = await upstream([{ sse: textChunks(fullText), delayMs: 2000 }]);
+  it('a first token after 5 s with a 200 ms deadline: the next provider answers in about 200 ms', async () => {
+    const slow = await upstream([{ sse: textChunks(fullText), delayMs: 5000 }]);
     const fast = await upstream([{ sse: textChunks(fullText) }]);
     const router = twoProviders(slow.url, fast.url, { timeouts: { firstTokenMs: 200 } });
     after(() => router.close());
@@ -73,12 +73,12 @@ describe('first-token deadline', () => {
     assert.equal(error, undefined);
     assert.equal(text, fullText);
     assert.equal(stream.provider, 'second');
-    assert.ok(elapsedMs >= 190 && elapsedMs < 1500, `answered after ${elapsedMs} ms`);
+    assert.ok(elapsedMs >= 190 && elapsedMs < 4000, `answered after ${elapsedMs} ms`);
     assert.equal(slow.requests.length, 1);
     await slow.waitForClose(0);
     assert.equal(slow.requests[0]!.closedEarly, true, 'the abandoned attempt’s connection is closed');
     const gapMs = fast.requests[0]!.receivedAt - slow.requests[0]!.receivedAt;
-    assert.ok(gapMs >= 150 && gapMs < 1000, `the next provider was asked ${gapMs} ms later`);
+    assert.ok(gapMs >= 150 && gapMs < 3000, `the next provider was asked ${gapMs} ms later`);
   });
 
   it('headers that come at once but no content counts the same', async () => {
@@ -100,7 +100,7 @@ describe('first-token deadline', () => {
 
   it('firstTokenMs: auto gives up quickly on a provider that is usually fast', async () => {
     const script: ScriptEntry[] = Array.from({ length: 5 }, () => ({ sse: textChunks('quick') }));
-    script.push({ sse: textChunks(fullText), delayMs: 3000 });
+    script.push({ sse: textChunks(fullText), delayMs: 12_000 });
     const usuallyFast = await upstream(script);
     const fallback = await upstream([], { sse: textChunks(fullText) });
     const router = twoProviders(usuallyFast.url, fallback.url, {
@@ -112,7 +112,7 @@ describe('first-token deadline', () => {
     const stream = await router.stream(hello);
     const elapsedMs = performance.now() - started;
     assert.equal(stream.provider, 'second');
-    assert.ok(elapsedMs < 1000, `learned deadline cut the stall after ${elapsedMs} ms, not the 10 s ceiling`);
+    assert.ok(elapsedMs < 4000, `learned deadline cut the stall after ${elapsedMs} ms, not the 10 s ceiling`);
     await drain(stream);
   });
 });

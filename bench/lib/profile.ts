@@ -1,0 +1,117 @@
+// Reads a V8 .cpuprofile (node --cpu-prof) and sums time by function and by owner
+// (Switchboard's src/, a package in node_modules, Node's internals, GC, idle): self time,
+// and for Switchboard's functions also total time (the function and what it calls).
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+export interface FunctionTime {
+  name: string;
+  owner: string;
+  selfMs: number;
+  totalMs: number;
+}
+
+export interface ProfileSummary {
+  functions: FunctionTime[];
+  owners: FunctionTime[];
+  busyMs: number;
+}
+
+function ownerOf(url: string, functionName: string, srcDir: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return 'node';
+  const modules = url.lastIndexOf('/node_modules/');
+  if (modules >= 0) {
+    const rest = url.slice(modules + '/node_modules/'.length).split('/');
+    return rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : (rest[0] ?? '?');
+  }
+  return url.includes(srcDir) ? 'switchboard' : 'other';
+}
+
+/** Busiest first. `srcDir` marks Switchboard's files; samples in the first `skipMs` (startup) are left out. */
+export function summarizeProfile(file: string, srcDir: string, skipMs = 0): ProfileSummary {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const parent = new Map<number, number>();
+  const keyOf = new Map<number, FunctionTime>();
+  const functions = new Map<string, FunctionTime>();
+  for (const node of profile.nodes) {
+    for (const child of node.children ?? []) parent.set(child, node.id);
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url === '' ? '' : ` ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
+    const name = `${functionName || '(anonymous)'}${where}`;
+    const entry = functions.get(name) ?? { name, owner: ownerOf(url, functionName, srcDir), selfMs: 0, totalMs: 0 };
+    functions.set(name, entry);
+    keyOf.set(node.id, entry);
+  }
+  let elapsedMs = 0;
+  let busyMs = 0;
+  for (let index = 0; index < profile.samples.length; index += 1) {
+    const ms = (profile.timeDeltas[index] ?? 0) / 1000;
+    elapsedMs += ms;
+    if (elapsedMs < skipMs) continue;
+    const leaf = profile.samples[index] as number;
+    const self = keyOf.get(leaf) as FunctionTime;
+    self.selfMs += ms;
+    if (self.owner !== '(idle)') busyMs += ms;
+    // Total time: each function once per sample, however deep it recurses.
+    const seen = new Set<FunctionTime>();
+    for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+      const entry = keyOf.get(id) as FunctionTime;
+      if (!seen.has(entry)) entry.totalMs += ms;
+      seen.add(entry);
+    }
+  }
+  const owners = new Map<string, FunctionTime>();
+  for (const entry of functions.values()) {
+    const owner = owners.get(entry.owner) ?? { name: entry.owner, owner: entry.owner, selfMs: 0, totalMs: 0 };
+    owner.selfMs += entry.selfMs;
+    owners.set(entry.owner, owner);
+  }
+  return {
+    functions: [...functions.values()].filter((entry) => entry.selfMs > 0 || entry.totalMs > 0),
+    owners: [...owners.values()].filter((entry) => entry.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs),
+    busyMs,
+  };
+}
+
+export function renderProfile(summary: ProfileSummary, title: string, top = 25): string {
+  const share = (ms: number) => `${((100 * ms) / summary.busyMs).toFixed(1)}%`;
+  const lines = [`## ${title}`, '', `Busy (non-idle) time: ${summary.busyMs.toFixed(0)} ms.`, ''];
+  lines.push('| owner | self ms | share of busy |', '|---|---:|---:|');
+  for (const owner of summary.owners.filter((entry) => entry.name !== '(idle)')) {
+    lines.push(`| ${owner.name} | ${owner.selfMs.toFixed(0)} | ${share(owner.selfMs)} |`);
+  }
+  const section = (heading: string, entries: FunctionTime[]) => {
+    lines.push('', heading, '', '| function | owner | self ms | self share | total share |', '|---|---|---:|---:|---:|');
+    for (const entry of entries.slice(0, top)) {
+      const name = entry.name.replaceAll('|', '\\|');
+      lines.push(
+        `| \`${name}\` | ${entry.owner} | ${entry.selfMs.toFixed(1)} | ${share(entry.selfMs)} | ${share(entry.totalMs)} |`,
+      );
+    }
+  };
+  const bySelf = [...summary.functions].sort((a, b) => b.selfMs - a.selfMs);
+  section(
+    'Top functions by self time',
+    bySelf.filter((entry) => entry.owner !== '(idle)'),
+  );
+  section(
+    'Switchboard’s functions by self time',
+    bySelf.filter((entry) => entry.owner === 'switchboard'),
+  );
+  section(
+    'Switchboard’s functions by total time (with what they call)',
+    summary.functions.filter((entry) => entry.owner === 'switchboard').sort((a, b) => b.totalMs - a.totalMs),
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,255 @@
+// The results as Markdown: one table per scenario, memory, the library, failover, open
+// streams, and the issue's targets as pass/miss lines.
+import type { StreamsResult } from './streams.ts';
+import type { TargetName } from './targets.ts';
+
+export interface Scenario {
+  mode: 'json' | 'sse';
+  connections: number;
+}
+
+/** One target in one scenario, summed or taken as medians over the rounds. */
+export interface Cell {
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** CPU time of the target process per completed request (µs); for `direct`, the emulator's. */
+  cpuMicrosPerRequest: number;
+  /** CPU time of the emulator per completed request (µs). */
+  upstreamCpuMicrosPerRequest: number;
+  ok: number;
+  failed: number;
+}
+
+export interface LibraryResult {
+  samples: number;
+  direct: number;
+  complete: number;
+  failover: number;
+  open: number;
+}
+
+export interface Results {
+  header: { date: string; node: string; cores: number; cpu: string; command: string; plan: string };
+  targets: TargetName[];
+  /** Targets that could not be measured, with the reason. */
+  skipped: Partial<Record<TargetName, string>>;
+  scenarios: Scenario[];
+  cells: Map<string, Cell>;
+  /** VmHWM after the load scenarios (MB). */
+  peakRssMb: Partial<Record<TargetName, number>>;
+  library: LibraryResult | undefined;
+  streams: Partial<Record<TargetName, StreamsResult>>;
+}
+
+export const cellKey = (scenario: Scenario, target: TargetName) => `${scenario.mode}/${scenario.connections}/${target}`;
+export const scenarioName = (scenario: Scenario) =>
+  `${scenario.mode === 'json' ? 'JSON' : 'SSE (20 chunks)'}, ${scenario.connections} connection${scenario.connections === 1 ? '' : 's'}`;
+
+const fixed = (value: number | undefined, digits: number) =>
+  value === undefined || !Number.isFinite(value) ? '—' : value.toFixed(digits);
+const ratio = (value: number | undefined, base: number | undefined) =>
+  value === undefined || base === undefined || !(base > 0) ? '—' : `${(value / base).toFixed(2)}×`;
+const signed = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(0)}`;
+
+function table(headings: string[], rows: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const rule = headings.map((_, index) => (index === 0 ? '---' : '---:'));
+  return [line(headings), line(rule), ...rows.map(line)].join('\n');
+}
+
+function scenarioTable(results: Results, scenario: Scenario): string {
+  const cell = (target: TargetName) => results.cells.get(cellKey(scenario, target));
+  const direct = cell('direct');
+  const floor = cell('floor-bytes');
+  const parse = cell('floor-parse');
+  const rows = results.targets.flatMap((target) => {
+    const measured = cell(target);
+    if (measured === undefined) return [];
+    return [
+      [
+        target,
+        fixed(measured.requestsPerSecond, 0),
+        ratio(measured.requestsPerSecond, direct?.requestsPerSecond),
+        ratio(measured.requestsPerSecond, floor?.requestsPerSecond),
+        fixed(measured.p50Ms, 3),
+        fixed(measured.p99Ms, 3),
+        direct ? signed((measured.p50Ms - direct.p50Ms) * 1000) : '—',
+        target === 'direct' ? '—' : fixed(measured.cpuMicrosPerRequest, 0),
+        target === 'direct' ? '—' : ratio(measured.cpuMicrosPerRequest, parse?.cpuMicrosPerRequest),
+        fixed(measured.upstreamCpuMicrosPerRequest, 0),
+        `${measured.ok}${measured.failed > 0 ? ` (${measured.failed} failed)` : ''}`,
+      ],
+    ];
+  });
+  return table(
+    [
+      'target',
+      'req/s',
+      '× direct',
+      '× floor',
+      'p50 ms',
+      'p99 ms',
+      'p50 vs direct µs',
+      'CPU µs/req',
+      'CPU × parse floor',
+      'upstream CPU µs/req',
+      'requests',
+    ],
+    rows,
+  );
+}
+
+interface Check {
+  pass: boolean;
+  text: string;
+}
+
+/** The issue's targets, for Switchboard. "The floor" is the bytes proxy; CPU is against the parsing floor. */
+export function checks(results: Results): Check[] {
+  const out: Check[] = [];
+  const get = (mode: Scenario['mode'], connections: number, target: TargetName) =>
+    results.cells.get(cellKey({ mode, connections }, target));
+  const missing = (what: string) => out.push({ pass: false, text: `${what}: not measured` });
+  const modes = ['json', 'sse'] as const;
+  const label = (mode: Scenario['mode']) => (mode === 'json' ? 'JSON' : 'SSE');
+
+  for (const mode of modes) {
+    const ratios = results.scenarios
+      .filter((scenario) => scenario.mode === mode)
+      .flatMap((scenario) => {
+        const gateway = get(mode, scenario.connections, 'switchboard');
+        const parse = get(mode, scenario.connections, 'floor-parse');
+        return gateway && parse
+          ? [{ connections: scenario.connections, value: gateway.cpuMicrosPerRequest / parse.cpuMicrosPerRequest }]
+          : [];
+      });
+    if (ratios.length === 0) missing(`CPU/request ${label(mode)}`);
+    else {
+      const worst = ratios.reduce((a, b) => (b.value > a.value ? b : a));
+      const all = ratios.map((entry) => `${entry.value.toFixed(2)}× at ${entry.connections}`).join(', ');
+      out.push({ pass: worst.value <= 1.3, text: `CPU/request ${label(mode)} ≤ 1.3 × parsing floor: ${all}` });
+    }
+  }
+  for (const mode of modes) {
+    const [gateway, floor, parse, direct] = (['switchboard', 'floor-bytes', 'floor-parse', 'direct'] as const).map((target) =>
+      get(mode, 1, target),
+    );
+    if (!gateway || !floor || !direct) missing(`added p50 ${label(mode)}`);
+    else {
+      const added = (cell: Cell) => (cell.p50Ms - direct.p50Ms) * 1000;
+      const over = added(gateway) - added(floor);
+      out.push({
+        pass: over <= 100,
+        text:
+          `added p50 at 1 connection, ${label(mode)} ≤ floor + 100 µs: +${added(gateway).toFixed(0)} µs vs floor +${added(floor).toFixed(0)} µs` +
+          ` (${signed(over)} µs)${parse ? `; parsing floor +${added(parse).toFixed(0)} µs` : ''}`,
+      });
+    }
+  }
+  for (const mode of modes) {
+    const gateway = get(mode, 64, 'switchboard');
+    const floor = get(mode, 64, 'floor-bytes');
+    if (!gateway || !floor) missing(`throughput ${label(mode)}`);
+    else {
+      const value = gateway.requestsPerSecond / floor.requestsPerSecond;
+      out.push({
+        pass: value >= 0.85,
+        text: `throughput at 64 connections, ${label(mode)} ≥ 0.85 × floor: ${value.toFixed(2)}× (${gateway.requestsPerSecond.toFixed(0)} vs ${floor.requestsPerSecond.toFixed(0)} req/s)`,
+      });
+    }
+  }
+  const rss = results.peakRssMb.switchboard;
+  const floorRss = results.peakRssMb['floor-bytes'];
+  if (rss === undefined || floorRss === undefined) missing('RSS under load');
+  else {
+    out.push({
+      pass: rss <= floorRss + 30,
+      text: `peak RSS under load ≤ floor + 30 MB: ${rss.toFixed(0)} MB vs ${floorRss.toFixed(0)} MB (${signed(rss - floorRss)} MB)`,
+    });
+  }
+  const streams = results.streams.switchboard;
+  const floorStreams = results.streams['floor-bytes'];
+  if (streams === undefined) missing('open streams');
+  else {
+    out.push({
+      pass: streams.rssPeakMb <= 150 && streams.openAtPeak >= streams.streams * 0.95,
+      text:
+        `${streams.streams} open streams ≤ 150 MB: ${streams.rssPeakMb.toFixed(0)} MB with ${streams.openAtPeak} open at once, ` +
+        `${streams.completed} completed${streams.failed > 0 ? `, ${streams.failed} failed` : ''}` +
+        (floorStreams ? ` (floor: ${floorStreams.rssPeakMb.toFixed(0)} MB with ${floorStreams.openAtPeak} open)` : ''),
+    });
+  }
+  const library = results.library;
+  if (library === undefined) missing('library overhead');
+  else {
+    const overhead = library.complete - library.direct;
+    out.push({ pass: overhead <= 30, text: `library overhead per complete() ≤ 30 µs: ${overhead.toFixed(1)} µs` });
+    const failover = (library.failover - library.complete) / 1000;
+    out.push({ pass: failover <= 2, text: `failover after a refused connection ≤ 2 ms: +${failover.toFixed(3)} ms` });
+    const open = library.open - library.complete;
+    out.push({ pass: open <= 30, text: `failover with the circuit open ≈ 0 (≤ 30 µs): ${signed(open)} µs` });
+  }
+  return out;
+}
+
+export function renderReport(results: Results): string {
+  const { header } = results;
+  const parts: string[] = [
+    '# Switchboard overhead benchmark',
+    '',
+    `${header.date} · Node ${header.node} · ${header.cores} cores (${header.cpu}) · \`${header.command}\``,
+    '',
+    header.plan,
+    '',
+  ];
+  for (const [target, reason] of Object.entries(results.skipped)) parts.push(`**${target} not measured:** ${reason}`, '');
+  for (const scenario of results.scenarios) parts.push(`## ${scenarioName(scenario)}`, '', scenarioTable(results, scenario), '');
+
+  parts.push('## Memory', '');
+  const memoryRows = results.targets.map((target) => {
+    const streams = results.streams[target];
+    return [
+      target,
+      fixed(results.peakRssMb[target], 0),
+      streams ? fixed(streams.rssBeforeMb, 0) : '—',
+      streams ? fixed(streams.rssPeakMb, 0) : '—',
+      streams ? `${streams.openAtPeak} / ${streams.streams}` : '—',
+      streams ? `${streams.completed}${streams.failed > 0 ? ` (${streams.failed} failed)` : ''}` : '—',
+    ];
+  });
+  parts.push(
+    table(
+      ['target', 'peak RSS under load MB', 'RSS before streams MB', 'RSS with streams open MB', 'open at peak', 'completed'],
+      memoryRows,
+    ),
+    '',
+    '`direct` is the emulator itself. Peak RSS is VmHWM after the load scenarios; the streams column samples VmRSS.',
+    '',
+  );
+
+  const library = results.library;
+  if (library !== undefined) {
+    parts.push(
+      '## Library and failover',
+      '',
+      `Medians over ${library.samples} sequential calls each, after a warm-up, variants taking turns.`,
+      '',
+      table(
+        ['call', 'median µs', 'vs complete() µs'],
+        [
+          ['undici `request` + JSON (direct)', fixed(library.direct, 1), signed(library.direct - library.complete)],
+          ['`router.complete`, one provider', fixed(library.complete, 1), '0'],
+          ['first provider refuses, second answers', fixed(library.failover, 1), signed(library.failover - library.complete)],
+          ['same, first provider’s circuit open', fixed(library.open, 1), signed(library.open - library.complete)],
+        ],
+      ),
+      '',
+    );
+  }
+
+  parts.push('## Targets (Switchboard)', '');
+  for (const check of checks(results)) parts.push(`- ${check.pass ? 'pass' : '**miss**'}: ${check.text}`);
+  parts.push('');
+  return parts.join('\n');
+}

@@ -1,0 +1,123 @@
+// What the load goes to: the emulator itself, the two floors, Switchboard's gateway started
+// through its CLI, and Portkey's gateway started through its bin. Each is its own process.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Child, freePort, startChild, waitForPort } from './children.ts';
+
+export type TargetName = 'direct' | 'floor-bytes' | 'floor-parse' | 'switchboard' | 'portkey';
+export const targetNames: TargetName[] = ['direct', 'floor-bytes', 'floor-parse', 'switchboard', 'portkey'];
+
+export interface Target {
+  name: TargetName;
+  /** The chat completions URL to load. */
+  url: string;
+  headers: Record<string, string>;
+  /** The process under test; the emulator's for `direct`. */
+  child: Child;
+}
+
+export const benchDir = dirname(dirname(fileURLToPath(import.meta.url)));
+export const repoDir = dirname(benchDir);
+const libDir = join(benchDir, 'lib');
+const chatPath = '/v1/chat/completions';
+const auth = { authorization: 'Bearer sk-bench' };
+
+export async function startEmulator(slowGapMs: number): Promise<{ child: Child; origin: string }> {
+  const port = await freePort();
+  const child = startChild('emulator', process.execPath, [join(libDir, 'emulator.ts'), String(port), '0', String(slowGapMs)]);
+  await waitForPort(child, port);
+  return { child, origin: `http://127.0.0.1:${port}` };
+}
+
+/** Switchboard's config for the bench: one provider, the emulator; logging at warn (no line per request). */
+export function switchboardConfig(origin: string): string {
+  return [
+    'server:',
+    '  logLevel: warn',
+    'providers:',
+    '  emulator:',
+    `    baseUrl: ${origin}/v1`,
+    '    apiKey: sk-bench',
+    '    models:',
+    '      bench-model: bench-model',
+    '      bench-slow: bench-slow',
+    '',
+  ].join('\n');
+}
+
+const configDirectories: string[] = [];
+
+/** Removes the config files written for Switchboard. */
+export function removeConfigFiles(): void {
+  for (const directory of configDirectories.splice(0)) rmSync(directory, { recursive: true, force: true });
+}
+
+export interface StartOptions {
+  /** Extra `node` flags for Switchboard (e.g. --cpu-prof). */
+  switchboardNodeFlags?: string[];
+}
+
+export async function startTarget(name: TargetName, emulator: { child: Child; origin: string }, options: StartOptions = {}) {
+  if (name === 'direct') return { name, url: emulator.origin + chatPath, headers: auth, child: emulator.child } satisfies Target;
+  const port = await freePort();
+  let child: Child;
+  let headers: Record<string, string> = auth;
+  if (name === 'floor-bytes' || name === 'floor-parse') {
+    const mode = name === 'floor-bytes' ? 'bytes' : 'parse';
+    child = startChild(name, process.execPath, [join(libDir, 'proxy.ts'), mode, emulator.origin, String(port)]);
+  } else if (name === 'switchboard') {
+    const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
+    configDirectories.push(directory);
+    const file = join(directory, 'switchboard.yaml');
+    writeFileSync(file, switchboardConfig(emulator.origin));
+    const cli = join(repoDir, 'src/cli/main.ts');
+    const flags = options.switchboardNodeFlags ?? [];
+    child = startChild(name, process.execPath, [...flags, cli, 'serve', '--config', file, '--port', String(port)]);
+  } else {
+    // Portkey's bin listens on every interface; the preload pins it to 127.0.0.1 (startup only).
+    const require = createRequire(join(benchDir, 'package.json'));
+    const manifest = require.resolve('@portkey-ai/gateway/package.json');
+    const bin = join(dirname(manifest), (JSON.parse(readFileSync(manifest, 'utf8')) as { bin: string }).bin);
+    const loopback = pathToFileURL(join(libDir, 'loopback.ts')).href;
+    child = startChild(name, process.execPath, ['--import', loopback, bin, `--port=${port}`, '--headless']);
+    headers = { ...auth, 'x-portkey-provider': 'openai', 'x-portkey-custom-host': `${emulator.origin}/v1` };
+  }
+  await waitForPort(child, port);
+  return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child } satisfies Target;
+}
+
+export function requestBody(stream: boolean, model = 'bench-model'): string {
+  return JSON.stringify({
+    model,
+    messages: [
+      { role: 'system', content: 'You are a terse assistant.' },
+      { role: 'user', content: 'Name a fox that jumps over a dog, in twenty words or fewer.' },
+    ],
+    max_tokens: 64,
+    temperature: 0.2,
+    ...(stream && { stream: true }),
+  });
+}
+
+/** One JSON and one SSE request, checked, so a broken target is reported instead of measured. */
+export async function verifyTarget(target: Target): Promise<void> {
+  for (const stream of [false, true]) {
+    const response = await fetch(target.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...target.headers },
+      body: requestBody(stream),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    const events = text.split('\n').filter((line) => line.startsWith('data: {')).length;
+    const good = response.status === 200 && (stream ? events >= 20 && text.includes('data: [DONE]') : text.includes('"choices"'));
+    if (!good) {
+      throw new Error(
+        `${target.name} answered a ${stream ? 'stream' : 'JSON'} request wrongly: ${response.status} ${text.slice(0, 300)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,303 @@
+// `npm run bench [-- --quick | --profile]`: what Switchboard's gateway costs against a bare
+// Node proxy (the floor) and against Portkey's gateway, on this machine, in one run.
+// Every process binds 127.0.0.1; every child is killed at the end, on error and on Ctrl-C.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { freePort, killAllNow, stopAll, stopChild } from './lib/children.ts';
+import { cpuMicros, memoryMb } from './lib/proc.ts';
+import {
+  type Cell,
+  cellKey,
+  checks,
+  type LibraryResult,
+  type Results,
+  renderReport,
+  type Scenario,
+  scenarioName,
+} from './lib/report.ts';
+import {
+  benchDir,
+  removeConfigFiles,
+  repoDir,
+  requestBody,
+  startEmulator,
+  startTarget,
+  type Target,
+  targetNames,
+  verifyTarget,
+} from './lib/targets.ts';
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } },
+});
+const plan = flags.quick
+  ? {
+      rounds: 1,
+      durationS: 0.8,
+      warmS: 0.3,
+      pauseMs: 100,
+      librarySamples: 500,
+      streams: 1000,
+      slowGapMs: 100,
+      streamTargets: ['switchboard'],
+    }
+  : {
+      rounds: 3,
+      durationS: 3,
+      warmS: 2,
+      pauseMs: 250,
+      librarySamples: 5000,
+      streams: 1000,
+      slowGapMs: 400,
+      streamTargets: ['floor-bytes', 'switchboard', 'portkey'],
+    };
+const connections = [1, 16, 64];
+const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode) =>
+  connections.map((count) => ({ mode, connections: count })),
+);
+
+function installDependencies(): void {
+  const needed = ['autocannon', 'undici', '@portkey-ai/gateway'].map((name) =>
+    join(benchDir, 'node_modules', name, 'package.json'),
+  );
+  if (needed.every((file) => existsSync(file))) return;
+  process.stderr.write('installing the bench’s dependencies (npm install --prefix bench)…\n');
+  const npm = spawnSync('npm', ['install', '--prefix', benchDir, '--no-audit', '--no-fund'], { stdio: 'inherit' });
+  if (npm.status !== 0) throw new Error('npm install --prefix bench failed');
+}
+
+const runStarted = performance.now();
+const log = (line: string) => process.stderr.write(`[${((performance.now() - runStarted) / 1000).toFixed(1)} s] ${line}\n`);
+
+process.on('exit', killAllNow);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    log(`${signal}: stopping every child`);
+    stopAll()
+      .then(removeConfigFiles)
+      .finally(() => process.exit(130));
+  });
+}
+
+installDependencies();
+// After the install: these import packages from bench/node_modules.
+const { runLoad, median } = await import('./lib/load.ts');
+const { measureOpenStreams } = await import('./lib/streams.ts');
+
+try {
+  if (flags.profile) await profile();
+  else await bench();
+} finally {
+  await stopAll();
+  removeConfigFiles();
+}
+
+async function startAll(emulator: Awaited<ReturnType<typeof startEmulator>>, skipped: Results['skipped']): Promise<Target[]> {
+  const started: Target[] = [];
+  for (const name of targetNames) {
+    if (name === 'switchboard' && !existsSync(join(repoDir, 'src/cli/main.ts'))) {
+      skipped[name] = 'src/cli/main.ts is missing';
+      continue;
+    }
+    try {
+      const target = await startTarget(name, emulator);
+      await verifyTarget(target);
+      started.push(target);
+      log(`started ${name} (pid ${target.child.pid})`);
+    } catch (error) {
+      skipped[name] = (error as Error).message.split('\n')[0] ?? 'failed';
+      log(`${name} not measured: ${(error as Error).message}`);
+    }
+  }
+  return started;
+}
+
+/** One target under one scenario's load, with the CPU the target and the emulator spent on it. */
+async function measure(target: Target, scenario: Scenario, upstreamPid: number, durationS: number) {
+  if (target.child.process.exitCode !== null || target.child.process.signalCode !== null) {
+    throw new Error(
+      `${target.name} exited (${target.child.process.exitCode ?? target.child.process.signalCode}): ${target.child.tail()}`,
+    );
+  }
+  const cpuBefore = cpuMicros(target.child.pid);
+  const upstreamBefore = cpuMicros(upstreamPid);
+  const load = await runLoad({
+    url: target.url,
+    headers: target.headers,
+    body: requestBody(scenario.mode === 'sse'),
+    connections: scenario.connections,
+    durationS,
+  });
+  return { load, cpu: cpuMicros(target.child.pid) - cpuBefore, upstreamCpu: cpuMicros(upstreamPid) - upstreamBefore };
+}
+
+async function bench(): Promise<void> {
+  const started = performance.now();
+  const loadBefore = loadavg()[0] as number;
+  const skipped: Results['skipped'] = {};
+  const emulator = await startEmulator(plan.slowGapMs);
+  const targets = await startAll(emulator, skipped);
+
+  // A target that dies mid-run is reported as such; the others go on.
+  const drop = (target: Target, error: unknown) => {
+    skipped[target.name] = `failed during the run: ${(error as Error).message.slice(0, 500)}`;
+    targets.splice(targets.indexOf(target), 1);
+    log(skipped[target.name] as string);
+  };
+  log('warming up');
+  for (const target of [...targets]) {
+    try {
+      for (const mode of ['json', 'sse'] as const)
+        await measure(target, { mode, connections: 16 }, emulator.child.pid, plan.warmS);
+    } catch (error) {
+      drop(target, error);
+    }
+  }
+
+  type Run = Awaited<ReturnType<typeof measure>>;
+  const runs = new Map<string, Run[]>();
+  for (let round = 0; round < plan.rounds; round += 1) {
+    for (const [index, scenario] of scenarios.entries()) {
+      log(`round ${round + 1}/${plan.rounds}: ${scenarioName(scenario)}`);
+      // A different target goes first in every scenario and round, so drift is spread evenly.
+      const shift = (round + index) % targets.length;
+      for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+        try {
+          const run = await measure(target, scenario, emulator.child.pid, plan.durationS);
+          const key = cellKey(scenario, target.name);
+          runs.set(key, [...(runs.get(key) ?? []), run]);
+        } catch (error) {
+          drop(target, error);
+        }
+        await sleep(plan.pauseMs);
+      }
+    }
+  }
+  const cells = new Map<string, Cell>();
+  for (const [key, list] of runs) {
+    if (!targets.some((target) => key.endsWith(`/${target.name}`))) continue;
+    const ok = list.reduce((sum, run) => sum + run.load.ok, 0);
+    cells.set(key, {
+      requestsPerSecond: median(list.map((run) => run.load.requestsPerSecond)),
+      p50Ms: median(list.map((run) => run.load.p50Ms)),
+      p99Ms: median(list.map((run) => run.load.p99Ms)),
+      cpuMicrosPerRequest: list.reduce((sum, run) => sum + run.cpu, 0) / ok,
+      upstreamCpuMicrosPerRequest: list.reduce((sum, run) => sum + run.upstreamCpu, 0) / ok,
+      ok,
+      failed: list.reduce((sum, run) => sum + run.load.failed, 0),
+    });
+  }
+  const peakRssMb: Results['peakRssMb'] = {};
+  for (const target of targets) peakRssMb[target.name] = memoryMb(target.child.pid, 'VmHWM');
+
+  log('library and failover');
+  const library = runLibrary(emulator.origin, await freePort());
+
+  // Open streams go through a fresh process each, so the load above does not count.
+  for (const target of targets) if (target.name !== 'direct') await stopChild(target.child);
+  const streams: Results['streams'] = {};
+  for (const name of targets.map((target) => target.name).filter((entry) => plan.streamTargets.includes(entry))) {
+    log(`${plan.streams} open streams through a fresh ${name}`);
+    try {
+      const target = await startTarget(name, emulator);
+      await verifyTarget(target);
+      streams[name] = await measureOpenStreams(target, plan.streams, plan.slowGapMs * 20);
+      await stopChild(target.child);
+    } catch (error) {
+      log(`open streams through ${name} failed: ${(error as Error).message}`);
+    }
+  }
+
+  const results: Results = {
+    header: {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      node: process.version,
+      cores: cpus().length,
+      cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+      command: flags.quick ? 'npm run bench -- --quick' : 'npm run bench',
+      plan:
+        `Each cell: ${plan.rounds} round${plan.rounds > 1 ? 's' : ''} of ${plan.durationS} s of autocannon load (medians of the rounds; CPU summed), ` +
+        `after a ${plan.warmS} s warm-up per target and mode; within each scenario the targets take turns in a rotating order. ` +
+        'The load generator (autocannon, in the bench process) and the upstream emulator share the cores with the target. ' +
+        '"floor" is a bare node:http + undici proxy that forwards bytes; "parse floor" also JSON.parses and re-serialises the request body. ' +
+        `Switchboard runs \`node src/cli/main.ts serve --config <file> --port N\` with \`server.logLevel: warn\`; Portkey runs its bin (\`@portkey-ai/gateway\`, \`@hono/node-server\` pinned to 1.13.5) with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`. ` +
+        `Total time: ${Math.round((performance.now() - started) / 1000)} s; 1-minute load average ${loadBefore.toFixed(1)} at the start, ` +
+        `${(loadavg()[0] as number).toFixed(1)} at the end (anything else running on the machine inflates every CPU time alike).`,
+    },
+    targets: targets.map((target) => target.name),
+    skipped,
+    scenarios,
+    cells,
+    peakRssMb,
+    library,
+    streams,
+  };
+  const report = renderReport(results);
+  process.stdout.write(`\n${report}\n`);
+  mkdirSync(join(benchDir, 'results'), { recursive: true });
+  const file = join(benchDir, 'results', flags.quick ? 'quick.md' : 'latest.md');
+  writeFileSync(file, report);
+  const missed = checks(results).filter((check) => !check.pass).length;
+  log(`wrote ${file}; ${missed === 0 ? 'every target met' : `${missed} target(s) missed`}`);
+}
+
+function runLibrary(origin: string, closedPort: number): LibraryResult | undefined {
+  const child = spawnSync(
+    process.execPath,
+    [join(benchDir, 'lib/library.ts'), origin, String(closedPort), String(plan.librarySamples)],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
+  if (child.status !== 0) {
+    log(`library bench failed: ${child.stderr || child.error?.message}`);
+    return undefined;
+  }
+  return JSON.parse(child.stdout) as LibraryResult;
+}
+
+/** `--profile`: Switchboard under --cpu-prof, one process per mode (JSON, SSE) at 16 connections; its busiest functions. */
+async function profile(): Promise<void> {
+  const { summarizeProfile, renderProfile } = await import('./lib/profile.ts');
+  const directory = join(benchDir, 'results', 'profile');
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory, { recursive: true });
+  const emulator = await startEmulator(plan.slowGapMs);
+  const seconds = flags.quick ? 3 : 10;
+  const sections: string[] = [];
+  for (const mode of ['json', 'sse'] as const) {
+    const spawnedAt = performance.now();
+    const target = await startTarget('switchboard', emulator, {
+      switchboardNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${directory}`],
+    });
+    await verifyTarget(target);
+    await measure(target, { mode, connections: 16 }, emulator.child.pid, 1);
+    // Startup and the first second of load (compilation) are left out of the profile.
+    const skipMs = performance.now() - spawnedAt;
+    log(`profiling ${mode} at 16 connections for ${seconds} s`);
+    const run = await measure(target, { mode, connections: 16 }, emulator.child.pid, seconds);
+    await stopChild(target.child, 15_000);
+    // Node names it CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile.
+    const written = readdirSync(directory).find((entry) => entry.includes(`.${target.child.pid}.`));
+    if (written === undefined) throw new Error(`no profile written to ${directory}:\n${target.child.tail()}`);
+    const title = `${mode === 'json' ? 'JSON' : 'SSE (20 chunks)'} at 16 connections, ${seconds} s`;
+    const note = `${run.load.ok} requests, ${Math.round(run.load.requestsPerSecond)} req/s, ${Math.round(run.cpu / run.load.ok)} µs CPU/request under the profiler; file \`${written}\`.`;
+    sections.push(
+      `${renderProfile(summarizeProfile(join(directory, written), join(repoDir, 'src'), skipMs), title)}\n\n${note}\n`,
+    );
+  }
+  const report = [
+    `# Switchboard gateway CPU profile`,
+    '',
+    `${new Date().toISOString()} · Node ${process.version} · \`npm run bench -- --profile\``,
+    '',
+    ...sections,
+  ].join('\n');
+  process.stdout.write(`\n${report}`);
+  writeFileSync(join(benchDir, 'results', 'profile.md'), report);
+}

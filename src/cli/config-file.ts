@@ -1,0 +1,123 @@
+// Finding and loading the config file for the commands that need one, and describing it.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parseConfigText } from '../config/load.ts';
+import { type Config, ConfigError } from '../config/schema.ts';
+
+export const defaultConfigFile = 'switchboard.yaml';
+
+/** A loaded config and what the CLI did to it. */
+export interface LoadedConfig {
+  file: string;
+  /** The file's text, to tell on a watch event whether it really changed. */
+  text: string;
+  config: Config;
+  /** Providers left out because their key is empty, each with the reason. */
+  leftOut: Array<{ provider: string; reason: string }>;
+}
+
+/**
+ * The config file to use: the one given, else `switchboard.yaml` in `cwd`.
+ * Throws ConfigError saying how to get one when there is none.
+ */
+export function resolveConfigFile(given: string | undefined, cwd = process.cwd()): string {
+  if (given !== undefined) return resolve(cwd, given);
+  const found = resolve(cwd, defaultConfigFile);
+  if (existsSync(found)) return found;
+  throw new ConfigError([
+    `no config file: there is no ${defaultConfigFile} in ${cwd} and no --config was given.`,
+    'To see Switchboard work without keys, run `switchboard demo`.',
+    `To route real traffic, copy examples/switchboard.yaml to ./${defaultConfigFile}, set GROQ_API_KEY (or another key it names), and run again.`,
+  ]);
+}
+
+/**
+ * Reads, interpolates and validates a config file, then leaves out every provider whose
+ * `apiKey` came out empty (written `${VAR:-}` with VAR unset) unless it says `auth: none`:
+ * such a provider could only answer 401. Throws ConfigError with every problem found.
+ */
+export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
+  }
+  return parseConfigFile(file, text, env);
+}
+
+/** `loadConfigFile` for text already read. Throws ConfigError. */
+export function parseConfigFile(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const config = parseConfigText(text, env, file);
+  const variables = keyVariables(text);
+  const leftOut: LoadedConfig['leftOut'] = [];
+  const providers: Config['providers'] = {};
+  for (const [name, provider] of Object.entries(config.providers)) {
+    if (provider.enabled && provider.apiKey === '' && provider.auth !== 'none') {
+      const variable = variables.get(name);
+      leftOut.push({ provider: name, reason: variable ? `${variable} is not set` : 'its apiKey is empty' });
+      providers[name] = { ...provider, enabled: false };
+    } else {
+      providers[name] = provider;
+    }
+  }
+  return { file, text, config: { ...config, providers }, leftOut };
+}
+
+/** The environment variable each provider's `apiKey` names, read from the raw file. */
+function keyVariables(text: string): Map<string, string> {
+  const found = new Map<string, string>();
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch {
+    return found;
+  }
+  const providers = (raw as { providers?: unknown } | null)?.providers;
+  if (providers === null || typeof providers !== 'object') return found;
+  for (const [name, provider] of Object.entries(providers)) {
+    const apiKey = (provider as { apiKey?: unknown } | null)?.apiKey;
+    const match = typeof apiKey === 'string' ? /\$\{([A-Za-z_][A-Za-z0-9_]*)/.exec(apiKey) : null;
+    if (match?.[1]) found.set(name, match[1]);
+  }
+  return found;
+}
+
+/** The names of the providers that will take traffic. */
+export function enabledProviders(config: Config): string[] {
+  return Object.entries(config.providers)
+    .filter(([, provider]) => provider.enabled)
+    .map(([name]) => name);
+}
+
+/** A few lines saying what a config sets up: providers, models, routing, server. */
+export function describeConfig(loaded: LoadedConfig): string[] {
+  const { config } = loaded;
+  const enabled = Object.entries(config.providers).filter(([, provider]) => provider.enabled);
+  const byModel = new Map<string, string[]>();
+  for (const [name, provider] of enabled) {
+    for (const model of Object.keys(provider.models)) byModel.set(model, [...(byModel.get(model) ?? []), name]);
+  }
+  const routing = config.routing;
+  const server = config.server;
+  const lines = [
+    `providers  ${enabled.length === 0 ? '(none enabled)' : enabled.map(([name, provider]) => `${name} (priority ${provider.priority})`).join(', ')}`,
+    `models     ${byModel.size === 0 ? '(none)' : [...byModel].map(([model, names]) => `${model} → ${names.join(', ')}`).join('; ')}`,
+    `routing    ${routing.strategy}; ${routing.failureThreshold} consecutive failures take a provider out for ${seconds(routing.cooldownMs)}` +
+      (routing.healthCheck.intervalMs > 0 ? `; health check every ${seconds(routing.healthCheck.intervalMs)}` : ''),
+    `server     port ${server.port}${server.host ? ` on ${server.host}` : ''}; ` +
+      (server.apiKeys.length > 0 ? `${server.apiKeys.length} API key(s) required` : 'no API keys (loopback only)'),
+  ];
+  const disabled = Object.entries(config.providers).filter(
+    ([name, provider]) => !provider.enabled && !loaded.leftOut.some((left) => left.provider === name),
+  );
+  for (const [name] of disabled) lines.push(`disabled   ${name} (enabled: false)`);
+  for (const { provider, reason } of loaded.leftOut) lines.push(`left out   ${provider}: ${reason}`);
+  return lines;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
+}

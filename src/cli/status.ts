@@ -1,0 +1,93 @@
+// `switchboard status [URL]`: a running gateway's status snapshot, as a table.
+import { Command } from 'commander';
+import type { ModelInfo, ProviderStatus } from '../router/router.ts';
+import { type Output, standardOutput } from './output.ts';
+import { formatMs, formatTable, oneLine } from './table.ts';
+
+export const defaultGatewayUrl = 'http://127.0.0.1:4000';
+
+export function statusCommand(output: Output = standardOutput): Command {
+  return new Command('status')
+    .description("print a running gateway's provider table (from its /status)")
+    .argument('[url]', 'the gateway, or just its port', defaultGatewayUrl)
+    .option('--json', 'print the raw JSON instead of a table')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  switchboard status\n  switchboard status http://10.0.0.5:4000\n  switchboard status 4001 --json',
+    )
+    .action(async (url: string, options: { json?: boolean }) => {
+      process.exitCode = await status(url, output, options);
+    });
+}
+
+/** `4001` → `http://127.0.0.1:4001`; `host:4000/` → `http://host:4000`; a trailing `/status` is dropped. */
+export function gatewayBase(given: string): string {
+  let url = given.trim();
+  if (/^\d+$/.test(url)) url = `127.0.0.1:${url}`;
+  if (!/^https?:\/\//i.test(url)) url = `http://${url}`;
+  return url.replace(/\/+$/, '').replace(/\/status$/, '');
+}
+
+/** What `/status` answers, however the gateway nests it. */
+export interface StatusSnapshot {
+  providers: ProviderStatus[];
+  models: ModelInfo[];
+}
+
+export function readSnapshot(body: unknown): StatusSnapshot {
+  const root = (body ?? {}) as { providers?: unknown; models?: unknown };
+  const source = root.providers ?? body;
+  const providers = (Array.isArray(source) ? source : Object.values(source ?? {})).filter(
+    (entry): entry is ProviderStatus => entry !== null && typeof entry === 'object' && 'state' in entry,
+  );
+  const models = Array.isArray(root.models) ? (root.models as ModelInfo[]) : [];
+  return { providers, models };
+}
+
+/** Fetches and prints the status; returns the exit code (1 when the gateway cannot be reached). */
+export async function status(url: string, output: Output = standardOutput, options: { json?: boolean } = {}): Promise<number> {
+  const base = gatewayBase(url);
+  let body: unknown;
+  try {
+    const response = await fetch(`${base}/status`, { signal: AbortSignal.timeout(5000) });
+    if (!response.ok) {
+      output.error(`${base}/status answered ${response.status}: ${oneLine(await response.text(), 200)}`);
+      return 1;
+    }
+    body = await response.json();
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    output.error(`cannot reach a gateway at ${base} (${cause}); is \`switchboard serve\` running there?`);
+    return 1;
+  }
+  if (options.json) {
+    output.out(JSON.stringify(body, null, 2));
+    return 0;
+  }
+  const snapshot = readSnapshot(body);
+  const now = Date.now();
+  const rows = snapshot.providers.map((provider) => [
+    provider.name,
+    provider.state + (provider.rateLimitedUntil ? ` (rate-limited ${untilText(provider.rateLimitedUntil, now)})` : ''),
+    String(provider.priority),
+    formatMs(provider.latencyEmaMs),
+    String(provider.requests),
+    String(provider.errors),
+    provider.cooldownUntil ? untilText(provider.cooldownUntil, now) : '-',
+    provider.lastError ? oneLine(provider.lastError, 80) : '',
+  ]);
+  output.out(`gateway  ${base}`);
+  if (snapshot.models.length > 0) {
+    output.out(`models   ${snapshot.models.map((model) => `${model.id} → ${model.providers.join(', ')}`).join('; ')}`);
+  }
+  output.out('');
+  const headers = ['PROVIDER', 'STATE', 'PRIORITY', 'LATENCY EMA', 'REQUESTS', 'ERRORS', 'COOLDOWN', 'LAST ERROR'];
+  for (const line of formatTable(headers, rows)) output.out(line);
+  const healthy = snapshot.providers.filter((provider) => provider.healthy).length;
+  output.out(`${healthy} of ${snapshot.providers.length} providers in service`);
+  return 0;
+}
+
+function untilText(at: number, now: number): string {
+  return `${Math.max(0, Math.ceil((at - now) / 1000))} s`;
+}

@@ -1,0 +1,163 @@
+// The chat routes' handler, shared by both dialects. The hot path: one JSON parse (Fastify),
+// one compiled schema check (OpenAI) or translation (Anthropic), the router, one serialisation
+// out. The handler is made once per route; a request allocates its Exchange and AbortController.
+import type { ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatRequest } from '../protocol/chat.ts';
+import type { Attempt, SwitchboardError } from '../protocol/errors.ts';
+import type { GatewayContext } from './context.ts';
+import type { Dialect } from './dialects.ts';
+import { clientClosed, pathOf, shuttingDown } from './errors.ts';
+import { formatMs, writeStream } from './stream.ts';
+
+export const chatPaths: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/messages']);
+
+/** One chat request's bookkeeping, from the handler to its log line. */
+class Exchange {
+  readonly context: GatewayContext;
+  readonly controller = new AbortController();
+  readonly stream: boolean;
+  model: string;
+  provider = 'none';
+  attempts: readonly Attempt[] = [];
+  error: SwitchboardError | undefined = undefined;
+  costUsd: number | undefined = undefined;
+  recoveries = 0;
+  /** Logged and counted; a client that left may bring two paths here. */
+  finished = false;
+  constructor(context: GatewayContext, chat: ChatRequest) {
+    this.context = context;
+    this.stream = chat.stream === true;
+    this.model = chat.model;
+  }
+}
+
+interface TrackedResponse extends ServerResponse {
+  switchboardExchange?: Exchange;
+}
+
+/** Shared by every chat response: a client that leaves aborts the upstream work, and drain counts down. */
+function onExchangeClose(this: TrackedResponse): void {
+  const exchange = this.switchboardExchange!;
+  if (!this.writableFinished) exchange.controller.abort(clientClosed());
+  const context = exchange.context;
+  context.inflight -= 1;
+  if (context.inflight === 0 && context.closing) context.onIdle?.();
+}
+
+export function createChatHandler(context: GatewayContext, dialect: Dialect) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    if (context.closing) throw shuttingDown();
+    const chat = dialect.request(request.body);
+    const exchange = new Exchange(context, chat);
+    const response = reply.raw as TrackedResponse;
+    response.switchboardExchange = exchange;
+    context.inflight += 1;
+    response.once('close', onExchangeClose);
+    const strategy = request.headers['x-switchboard-strategy'];
+    const options = { signal: exchange.controller.signal, strategy: typeof strategy === 'string' ? strategy : undefined };
+
+    if (exchange.stream) {
+      const result = await context.router.stream(chat, options);
+      exchange.model = result.model;
+      exchange.attempts = result.attempts;
+      context.metrics.recordFirstToken(result.provider, result.latencyMs / 1000);
+      reply.hijack();
+      if (response.destroyed) {
+        exchange.error = clientClosed();
+        await result.cancel();
+      } else {
+        exchange.error = await writeStream(response, result, dialect.events(chat), request.id, exchange.controller.signal);
+      }
+      // Read at the end: a stream recovered elsewhere has changed provider, and its cost is known now.
+      exchange.provider = result.provider;
+      exchange.costUsd = result.costUsd;
+      exchange.recoveries = result.recoveries;
+      finish(request, exchange, 200, reply.elapsedTime);
+      return reply;
+    }
+
+    const result = await context.router.complete(chat, options);
+    exchange.provider = result.provider;
+    exchange.model = result.model;
+    exchange.attempts = result.attempts;
+    exchange.costUsd = result.costUsd;
+    reply.headers({
+      'x-request-id': request.id,
+      'x-switchboard-provider': result.provider,
+      'x-switchboard-attempts': String(result.attempts.length),
+      'x-switchboard-latency-ms': formatMs(result.latencyMs),
+    });
+    if (result.costUsd !== undefined) reply.header('x-switchboard-cost-usd', String(result.costUsd));
+    return dialect.response(result, chat);
+  };
+}
+
+/** Keeps an error on its chat exchange, if the request got that far; accounts for it now if the client is gone. */
+export function noteError(request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {
+  const response = reply.raw as TrackedResponse;
+  const exchange = response.switchboardExchange;
+  if (exchange === undefined) return;
+  exchange.error = error;
+  if (error.attempts.length > 0) exchange.attempts = error.attempts;
+  if (error.provider !== undefined) exchange.provider = error.provider;
+  // No 'finish' and so no onResponse hook will come for a destroyed response.
+  if (response.destroyed) finish(request, exchange, error.status, reply.elapsedTime);
+}
+
+/** The one log line and the metrics of a finished response (onResponse hook, or a stream's end). */
+export function logResponse(context: GatewayContext, request: FastifyRequest, reply: FastifyReply): void {
+  const exchange = (reply.raw as TrackedResponse).switchboardExchange;
+  if (exchange !== undefined) finish(request, exchange, reply.statusCode, reply.elapsedTime);
+  else logOther(context, request, reply.statusCode, reply.elapsedTime);
+}
+
+function finish(request: FastifyRequest, exchange: Exchange, status: number, elapsedMs: number): void {
+  if (exchange.finished) return;
+  exchange.finished = true;
+  const { context, error, attempts } = exchange;
+  // A stream that broke after its 200 went out is counted and logged with its error's status.
+  const outcome = error !== undefined && exchange.stream ? error.status : status;
+  context.metrics.recordRequest({
+    model: context.knownModels.has(exchange.model) ? exchange.model : 'unknown',
+    provider: exchange.provider,
+    status: outcome,
+    stream: exchange.stream,
+    seconds: elapsedMs / 1000,
+    attempts,
+    costUsd: exchange.costUsd,
+    recoveries: exchange.recoveries,
+  });
+  const line: Record<string, unknown> = {
+    reqId: request.id,
+    model: exchange.model,
+    provider: exchange.provider,
+    attempts: attempts.length,
+    status: outcome,
+    latencyMs: Math.round(elapsedMs * 10) / 10,
+    stream: exchange.stream,
+  };
+  if (attempts.length > 1)
+    line.tried = attempts.map((attempt) => `${attempt.provider}:${attempt.status || attempt.outcome}`).join(' ');
+  if (exchange.recoveries > 0) line.recoveries = exchange.recoveries;
+  if (exchange.costUsd !== undefined) line.costUsd = exchange.costUsd;
+  if (error !== undefined) {
+    line.error = error.code ?? error.type;
+    line.message = error.message;
+  }
+  if (outcome >= 500) context.logger.warn(line, 'chat completion failed');
+  else context.logger.info(line, 'chat completion');
+}
+
+/** Requests that never became an exchange: other routes, and chat requests refused before the router. */
+function logOther(context: GatewayContext, request: FastifyRequest, status: number, elapsedMs: number): void {
+  const path = pathOf(request.url);
+  const line = { reqId: request.id, method: request.method, path, status, latencyMs: Math.round(elapsedMs * 10) / 10 };
+  if (chatPaths.has(path)) {
+    const seconds = elapsedMs / 1000;
+    context.metrics.recordRequest({ model: 'unknown', provider: 'none', status, stream: false, seconds, attempts: [] });
+  }
+  // The dashboard polls /status every second: routine reads stay at debug.
+  if (status >= 400 || path.startsWith('/v1/')) context.logger.info(line, 'request');
+  else context.logger.debug(line, 'request');
+}

@@ -1,0 +1,20 @@
+// What the routes share with the server: created once per gateway, swapped in place on reload.
+import type { Logger } from 'pino';
+import type { Router } from '../router/router.ts';
+import type { GatewayMetrics } from './metrics.ts';
+
+export interface GatewayContext {
+  router: Router;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  /** SHA-256 of each configured API key; empty means no key is needed. */
+  keyDigests: Buffer[];
+  /** Generic model names, so only known names become metric labels. */
+  knownModels: Set<string>;
+  /** Set by close(): new chat requests get a 503. */
+  closing: boolean;
+  /** Chat requests being handled, streams included. */
+  inflight: number;
+  /** Called when `inflight` drops to 0 while closing. */
+  onIdle: (() => void) | undefined;
+}

@@ -1,0 +1,150 @@
+// Prometheus metrics for one gateway, in a registry of its own (several gateways may share a
+// process, as in tests). Counters and histograms are updated once per request from what the
+// router returned; provider health is read from `router.status()` at scrape time, never polled.
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Attempt } from '../protocol/errors.ts';
+import type { ProviderStatus } from '../router/router.ts';
+
+// LLM answers take from milliseconds (a cached or tiny completion) to minutes (a long stream).
+const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const circuitValue = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+export interface GatewayMetrics {
+  readonly registry: Registry;
+  /** One finished request: `provider` is the one that answered (or 'none'), `status` the HTTP status. */
+  recordRequest(request: {
+    model: string;
+    provider: string;
+    status: number;
+    stream: boolean;
+    seconds: number;
+    attempts: readonly Attempt[];
+    /** USD for the answer, when the provider's pricing is configured. */
+    costUsd?: number | undefined;
+    /** Times a broken stream was continued on another provider. */
+    recoveries?: number;
+  }): void;
+  /** Time until a stream's first content reached the gateway. */
+  recordFirstToken(provider: string, seconds: number): void;
+}
+
+/** Creates the registry; `status` and `inflight` are read at scrape time. */
+export function createMetrics(status: () => Record<string, ProviderStatus>, inflight: () => number): GatewayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  collectDefaultMetrics({ register: registry });
+
+  const requests = new Counter({
+    name: 'switchboard_requests_total',
+    help: 'Chat completion requests by answering provider, generic model and HTTP status (a stream cut after it started counts with its error status).',
+    labelNames: ['provider', 'model', 'status'] as const,
+    registers,
+  });
+  const failovers = new Counter({
+    name: 'switchboard_failovers_total',
+    help: 'Moves from one provider to the next within a request, by the provider given up on and the one tried next.',
+    labelNames: ['from', 'to'] as const,
+    registers,
+  });
+  const attempts = new Counter({
+    name: 'switchboard_attempts_total',
+    help: 'Upstream attempts by provider and outcome (ok or the failure kind).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers,
+  });
+  const attemptSeconds = new Histogram({
+    name: 'switchboard_attempt_duration_seconds',
+    help: 'Duration of one upstream attempt (for a stream, until its first content), by provider and outcome.',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets,
+    registers,
+  });
+  const requestSeconds = new Histogram({
+    name: 'switchboard_request_duration_seconds',
+    help: 'End-to-end duration of a chat completion request at the gateway (for a stream, until its last byte).',
+    labelNames: ['model', 'stream'] as const,
+    buckets,
+    registers,
+  });
+  const firstTokenSeconds = new Histogram({
+    name: 'switchboard_time_to_first_token_seconds',
+    help: 'Time from the request until the first content of a stream, every attempt included, by provider.',
+    labelNames: ['provider'] as const,
+    buckets,
+    registers,
+  });
+
+  const cost = new Counter({
+    name: 'switchboard_cost_usd_total',
+    help: "USD spent on answers, from the answering provider's configured pricing and the reported usage.",
+    labelNames: ['provider', 'model'] as const,
+    registers,
+  });
+  const recovered = new Counter({
+    name: 'switchboard_stream_recoveries_total',
+    help: 'Broken streams continued on another provider from the text already delivered.',
+    registers,
+  });
+
+  const perProvider = (name: string, help: string, value: (provider: ProviderStatus) => number | null) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['provider'] as const,
+      registers,
+      collect() {
+        // Reset first so providers removed by a reload disappear from the output.
+        this.reset();
+        for (const provider of Object.values(status())) {
+          const current = value(provider);
+          if (current !== null) this.set({ provider: provider.name }, current);
+        }
+      },
+    });
+  perProvider(
+    'switchboard_provider_circuit_state',
+    'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+    (provider) => circuitValue[provider.state],
+  );
+  perProvider('switchboard_provider_healthy', '1 when the circuit is closed.', (provider) => (provider.healthy ? 1 : 0));
+  perProvider('switchboard_provider_latency_ema_seconds', 'Moving average of attempt latency.', (provider) =>
+    provider.latencyEmaMs === null ? null : provider.latencyEmaMs / 1000,
+  );
+  perProvider(
+    'switchboard_provider_consecutive_failures',
+    'Failures since the last success.',
+    (provider) => provider.consecutiveFailures,
+  );
+  perProvider('switchboard_provider_rate_limited', '1 while the provider is held off for its rate limits.', (provider) =>
+    provider.rateLimitedUntil === null ? 0 : 1,
+  );
+  new Gauge({
+    name: 'switchboard_inflight_requests',
+    help: 'Chat completion requests being handled, streams included.',
+    registers,
+    collect() {
+      this.set(inflight());
+    },
+  });
+
+  return {
+    registry,
+    recordRequest({ model, provider, status, stream, seconds, attempts: tried, costUsd, recoveries }) {
+      requests.inc({ provider, model, status: String(status) });
+      if (costUsd !== undefined && costUsd > 0) cost.inc({ provider, model }, costUsd);
+      if (recoveries !== undefined && recoveries > 0) recovered.inc(recoveries);
+      requestSeconds.observe({ model, stream: stream ? 'true' : 'false' }, seconds);
+      for (let index = 0; index < tried.length; index++) {
+        const attempt = tried[index]!;
+        attempts.inc({ provider: attempt.provider, outcome: attempt.outcome });
+        attemptSeconds.observe({ provider: attempt.provider, outcome: attempt.outcome }, attempt.latencyMs / 1000);
+        const next = tried[index + 1];
+        if (next !== undefined && next.provider !== attempt.provider)
+          failovers.inc({ from: attempt.provider, to: next.provider });
+      }
+    },
+    recordFirstToken(provider, seconds) {
+      firstTokenSeconds.observe({ provider }, seconds);
+    },
+  };
+}

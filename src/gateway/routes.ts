@@ -1,0 +1,147 @@
+// The gateway's routes: the two chat dialects, models, health, status, metrics and the dashboard,
+// plus the error, 404 and 405 answers, all in the error shape of the route's dialect.
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { dashboardPage } from '../dashboard/page.ts';
+import type { SwitchboardError } from '../protocol/errors.ts';
+import { isAuthorized } from './auth.ts';
+import { createChatHandler, logResponse, noteError } from './chat.ts';
+import type { GatewayContext } from './context.ts';
+import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
+import { errorHeaders, methodNotAllowed, routeNotFound, toHttpError, unauthorized } from './errors.ts';
+import { chatRequestSchema } from './schema.ts';
+import { formatMs } from './stream.ts';
+
+const allMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+type Hook = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+interface RouteOptions {
+  onRequest?: Hook;
+  schema?: object;
+  dialect?: Dialect;
+}
+
+export function registerRoutes(server: FastifyInstance, context: GatewayContext): void {
+  // The OpenAI SDK sends `Authorization: Bearer`, the Anthropic SDK `x-api-key`: either carries a key.
+  const authenticate: Hook = (request, reply, done) => {
+    const { authorization, 'x-api-key': apiKey } = request.headers;
+    if (isAuthorized(authorization, apiKey, context.keyDigests)) return done();
+    reply.header('www-authenticate', dialectOf(request).challenge);
+    done(unauthorized(authorization !== undefined || apiKey !== undefined));
+  };
+
+  server.setErrorHandler((thrown, request, reply) => {
+    const error = toHttpError(thrown);
+    if (error.code === 'internal_error') context.logger.error({ reqId: request.id, err: thrown }, 'unhandled error');
+    noteError(request, reply, error);
+    sendError(context, request, reply, error);
+  });
+  server.setNotFoundHandler((request, reply) => {
+    sendError(context, request, reply, routeNotFound(request.method, request.url));
+  });
+  server.addHook('onResponse', (request, reply, done) => {
+    logResponse(context, request, reply);
+    done();
+  });
+
+  route(
+    server,
+    'POST',
+    '/v1/chat/completions',
+    { onRequest: authenticate, schema: { body: chatRequestSchema } },
+    createChatHandler(context, openaiDialect),
+  );
+  route(
+    server,
+    'POST',
+    '/v1/messages',
+    { onRequest: authenticate, dialect: anthropicDialect },
+    createChatHandler(context, anthropicDialect),
+  );
+
+  route(server, 'GET', '/v1/models', { onRequest: authenticate }, async () => ({
+    object: 'list',
+    data: context.router.models().map((model) => ({
+      id: model.id,
+      object: 'model',
+      created: 0,
+      owned_by: 'switchboard',
+      providers: model.providers,
+    })),
+  }));
+
+  route(server, 'GET', '/healthz', {}, async (_request, reply) => {
+    if (context.closing) reply.code(503);
+    return { status: context.closing ? 'draining' : 'ok' };
+  });
+
+  route(server, 'GET', '/status', {}, async (_request, reply) => {
+    reply.header('cache-control', 'no-store');
+    return {
+      status: context.closing ? 'draining' : 'ok',
+      now: Date.now(),
+      providers: context.router.status(),
+      models: context.router.models(),
+    };
+  });
+
+  route(server, 'GET', '/metrics', {}, async (_request, reply) => {
+    reply.header('content-type', context.metrics.registry.contentType);
+    return context.metrics.registry.metrics();
+  });
+
+  route(server, 'GET', '/', {}, async (_request, reply) => {
+    reply.headers({
+      'content-type': 'text/html; charset=utf-8',
+      'cache-control': 'no-cache',
+      'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+    });
+    return dashboardPage;
+  });
+}
+
+/** Registers a route, and a 405 naming the allowed method for every other method on its path. */
+function route(server: FastifyInstance, method: 'GET' | 'POST', url: string, options: RouteOptions, handler: Handler): void {
+  const { dialect, ...rest } = options;
+  const config = { dialect: dialect ?? openaiDialect };
+  server.route({ method, url, ...rest, config, handler });
+  const allowed = method === 'GET' ? 'GET, HEAD' : method;
+  const others = allMethods.filter((other) => other !== method && !(method === 'GET' && other === 'HEAD'));
+  server.route({
+    method: [...others],
+    url,
+    config,
+    handler: async (request, reply) => {
+      reply.header('allow', allowed);
+      throw methodNotAllowed(request.method, request.url, allowed);
+    },
+  });
+}
+
+function dialectOf(request: FastifyRequest): Dialect {
+  return (request.routeOptions.config as { dialect?: Dialect }).dialect ?? openaiDialect;
+}
+
+function sendError(context: GatewayContext, request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {
+  reply.code(error.status);
+  reply.headers(errorHeaders(error));
+  reply.header('x-request-id', request.id);
+  reply.header('x-switchboard-latency-ms', formatMs(reply.elapsedTime));
+  if (error.status === 429 && error.retryAfterMs === undefined) {
+    const seconds = retryAfterSeconds(context, request);
+    if (seconds !== undefined) reply.header('retry-after', String(seconds));
+  }
+  reply.send(dialectOf(request).error(error));
+}
+
+/** For "every provider is rate-limited": when the first provider of the model takes requests again. */
+function retryAfterSeconds(context: GatewayContext, request: FastifyRequest): number | undefined {
+  const model = (request.body as { model?: unknown } | undefined)?.model;
+  const now = Date.now();
+  let earliest = Number.POSITIVE_INFINITY;
+  for (const provider of Object.values(context.router.status())) {
+    if (typeof model === 'string' && !provider.models.includes(model)) continue;
+    earliest = Math.min(earliest, Math.max(provider.rateLimitedUntil ?? now, provider.cooldownUntil ?? now));
+  }
+  return Number.isFinite(earliest) && earliest > now ? Math.ceil((earliest - now) / 1000) : undefined;
+}

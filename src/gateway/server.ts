@@ -1,0 +1,164 @@
+// The gateway: an OpenAI-compatible HTTP server (Fastify) in front of one router.
+import type { AddressInfo } from 'node:net';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config/schema.ts';
+import { createRouter, type Router } from '../router/router.ts';
+import { digestKeys } from './auth.ts';
+import type { GatewayContext } from './context.ts';
+import { toHttpError } from './errors.ts';
+import { createLogger, type LoggerOption } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { registerRoutes } from './routes.ts';
+
+export interface GatewayOptions {
+  /** The whole config; `server` settings apply to the gateway, the rest to the router it creates. */
+  config: Config | ConfigInput;
+  /** Overrides `server.port`; 0 picks a free port. */
+  port?: number;
+  /** Overrides `server.host`. Ignored (127.0.0.1 is used) while `server.apiKeys` is empty. */
+  host?: string;
+  /** pino options, a pino logger to log through, or false for no logs; default JSON lines at `server.logLevel`. */
+  logger?: LoggerOption;
+  /** A router to serve instead of creating one from `config`; the gateway then leaves closing it to the caller. */
+  router?: Router;
+}
+
+export interface Gateway {
+  /** Where it listens, e.g. `http://127.0.0.1:4000` (loopback shown for a wildcard host). */
+  readonly url: string;
+  readonly router: Router;
+  readonly server: FastifyInstance;
+  /**
+   * Applies a new config: the router's (providers that did not change keep their health) and
+   * the API keys. Port, host and body limit need a restart. Throws ConfigError and changes
+   * nothing when the config is invalid, or when it would remove the API keys of a gateway that
+   * listens beyond loopback.
+   */
+  reload(config: Config | ConfigInput): void;
+  /**
+   * Drains and stops: no new connections, new chat requests on open ones get a 503, in-flight
+   * requests (streams included) may finish for up to `graceMs` (default `server.drainMs`), then
+   * every remaining connection is closed, which aborts its upstream request. Safe to call twice.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+const loopback = '127.0.0.1';
+
+/** Starts the gateway and resolves once it listens. */
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  let config = parseConfig(options.config);
+  const logger = await createLogger(options.logger, config.server.logLevel);
+  const router = options.router ?? createRouter(config);
+  const ownsRouter = options.router === undefined;
+
+  const context: GatewayContext = {
+    router,
+    logger,
+    metrics: createMetrics(
+      () => router.status(),
+      () => context.inflight,
+    ),
+    keyDigests: digestKeys(config.server.apiKeys),
+    knownModels: knownModels(router),
+    closing: false,
+    inflight: 0,
+    onIdle: undefined,
+  };
+
+  const server = Fastify({
+    logger: false,
+    bodyLimit: config.server.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    // Our own 503 in OpenAI's shape (routes.ts) instead of Fastify's.
+    return503OnClosing: false,
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allowUnionTypes: true } },
+    frameworkErrors: (error, _request, reply) => {
+      // Malformed URLs and the like, answered before any route runs.
+      const mapped = toHttpError(error);
+      (reply as unknown as FastifyReply).code(mapped.status).send(mapped.toJSON());
+    },
+  });
+  // curl -d sends form encoding and fetch sends text/plain unless told otherwise: parse any body as JSON.
+  server.removeContentTypeParser('text/plain');
+  server.addContentTypeParser('*', { parseAs: 'string' }, server.getDefaultJsonParser('error', 'error'));
+  registerRoutes(server, context);
+
+  const open = config.server.apiKeys.length === 0;
+  const asked = options.host ?? config.server.host;
+  const host = open ? loopback : (asked ?? '0.0.0.0');
+  if (open) {
+    logger.warn(
+      { host, ...(asked !== undefined && asked !== loopback && { askedHost: asked }) },
+      'server.apiKeys is empty: the gateway needs no key, so it listens on 127.0.0.1 only',
+    );
+  }
+  try {
+    await server.listen({ port: options.port ?? config.server.port, host });
+  } catch (error) {
+    if (ownsRouter) await router.close();
+    throw error;
+  }
+  const address = server.server.address() as AddressInfo;
+  const shownHost = host === '0.0.0.0' || host === '::' ? loopback : host;
+  const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
+  logger.info(
+    { url, providers: Object.keys(config.providers), models: router.models().map((model) => model.id) },
+    'switchboard gateway listening',
+  );
+
+  let closed: Promise<void> | undefined;
+  return {
+    url,
+    router,
+    server,
+    reload(input) {
+      const next = parseConfig(input);
+      if (next.server.apiKeys.length === 0 && host !== loopback) {
+        throw new ConfigError([
+          `server.apiKeys: cannot be emptied while the gateway listens on ${host}; restart it to listen on ${loopback} without keys`,
+        ]);
+      }
+      router.reload(next);
+      context.keyDigests = digestKeys(next.server.apiKeys);
+      context.knownModels = knownModels(router);
+      const restart = (['port', 'host', 'bodyLimitBytes'] as const).filter((key) => next.server[key] !== config.server[key]);
+      if (restart.length > 0) logger.warn({ settings: restart.map((key) => `server.${key}`) }, 'these take effect on restart');
+      config = next;
+      logger.info({ providers: Object.keys(next.providers) }, 'config reloaded');
+    },
+    close(graceMs = config.server.drainMs) {
+      closed ??= drain(server, context, graceMs).then(async () => {
+        if (ownsRouter) await router.close();
+        logger.info('switchboard gateway closed');
+        logger.flush();
+      });
+      return closed;
+    },
+  };
+}
+
+async function drain(server: FastifyInstance, context: GatewayContext, graceMs: number): Promise<void> {
+  context.closing = true;
+  // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
+  const stopped = server.close();
+  if (context.inflight > 0) {
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      context.onIdle = resolve;
+      timer = setTimeout(resolve, graceMs);
+    });
+    clearTimeout(timer);
+    if (context.inflight > 0) {
+      context.logger.warn({ inflight: context.inflight, graceMs }, 'drain grace period over: closing the remaining connections');
+    }
+  }
+  // Whatever is left (requests past the grace period, idle keep-alive sockets) is cut now.
+  server.server.closeAllConnections();
+  await stopped;
+}
+
+function knownModels(router: Router): Set<string> {
+  return new Set(router.models().map((model) => model.id));
+}

@@ -1,0 +1,65 @@
+// The one SSE writer out. Each chunk is written to the socket as it arrives, with no
+// buffering and no timers; the dialect's encoder says what the bytes are (OpenAI's
+// `data: <json>\n\n` … `data: [DONE]\n\n`, or Anthropic's named events). A stream that fails
+// after its headers went out gets one error event and no completion marker, so no client
+// mistakes a truncated answer for a complete one.
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import type { SwitchboardError } from '../protocol/errors.ts';
+import type { StreamResult } from '../router/stream.ts';
+import type { EventEncoder } from './dialects.ts';
+import { clientClosed, toHttpError } from './errors.ts';
+
+/**
+ * Sends the stream's headers and relays every chunk. Resolves when the stream has ended,
+ * with the error that cut it short, if any (also when the client went away). Never throws.
+ * `signal` is aborted when the client disconnects; it ends a wait for a slow reader.
+ */
+export async function writeStream(
+  response: ServerResponse,
+  result: StreamResult,
+  encoder: EventEncoder,
+  requestId: string,
+  signal: AbortSignal,
+): Promise<SwitchboardError | undefined> {
+  response.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+    // nginx and similar proxies buffer responses unless told not to.
+    'x-accel-buffering': 'no',
+    'x-request-id': requestId,
+    'x-switchboard-provider': result.provider,
+    'x-switchboard-attempts': String(result.attempts.length),
+    'x-switchboard-latency-ms': formatMs(result.latencyMs),
+  });
+  try {
+    for await (const chunk of result) {
+      // Leaving the loop returns the iterator, which closes the upstream request.
+      if (response.destroyed) break;
+      const text = encoder.chunk(chunk);
+      if (text !== '' && !response.write(text)) await drained(response, signal);
+    }
+    if (response.destroyed) return clientClosed();
+    response.end(encoder.end(result));
+    return undefined;
+  } catch (thrown) {
+    const error = toHttpError(thrown);
+    if (!response.destroyed) response.end(encoder.error(error));
+    return error;
+  }
+}
+
+/** Waits for a slow reader to take what was written; a disconnect ends the wait too. */
+async function drained(response: ServerResponse, signal: AbortSignal): Promise<void> {
+  try {
+    await once(response, 'drain', { signal });
+  } catch {
+    // Aborted: the client is gone; the loop sees `destroyed` and stops.
+  }
+}
+
+/** Milliseconds with one decimal, as the latency headers carry them. */
+export function formatMs(ms: number): string {
+  return String(Math.round(ms * 10) / 10);
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { createLogger } from '../../src/gateway/logger.ts';
+import { completion, openaiError, textChunks } from '../support/upstream.ts';
+import { client, gateway, hello, post, providersFor, until, upstream } from './helpers.ts';
+
+const bounded = { timeout: 5000 };
+
+/** A pino logger writing parsed lines into an array. */
+function capture(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+describe('gateway observability', () => {
+  it('lists the generic models in the OpenAI list shape, with their providers', bounded, async (t) => {
+    const first = await upstream(t);
+    const second = await upstream(t);
+    const config = providersFor([first.url, second.url]);
+    config.providers.second!.models = { llama: 'llama-1', mistral: 'mistral-small' };
+    const switchboard = await gateway(t, config);
+    const page = await client(switchboard).models.list();
+    assert.deepEqual(page.data, [
+      { id: 'llama', object: 'model', created: 0, owned_by: 'switchboard', providers: ['first', 'second'] },
+      { id: 'mistral', object: 'model', created: 0, owned_by: 'switchboard', providers: ['second'] },
+    ]);
+  });
+
+  it('serves /healthz and /status with every provider and model', bounded, async (t) => {
+    const first = await upstream(t, [{ status: 503, json: openaiError('overloaded', 'server_error') }]);
+    const second = await upstream(t);
+    const switchboard = await gateway(t, providersFor([first.url, second.url]));
+    assert.equal((await post(switchboard, hello)).status, 200);
+    assert.deepEqual(await (await fetch(`${switchboard.url}/healthz`)).json(), { status: 'ok' });
+    const status = (await (await fetch(`${switchboard.url}/status`)).json()) as {
+      status: string;
+      now: number;
+      providers: Record<
+        string,
+        { consecutiveFailures: number; requests: number; errors: number; lastError: string; state: string }
+      >;
+      models: Array<{ id: string; providers: string[] }>;
+    };
+    assert.equal(status.status, 'ok');
+    assert.ok(Math.abs(status.now - Date.now()) < 1000);
+    assert.deepEqual(Object.keys(status.providers), ['first', 'second']);
+    assert.equal(status.providers.first!.consecutiveFailures, 1);
+    assert.equal(status.providers.first!.state, 'closed');
+    assert.match(status.providers.first!.lastError, /overloaded/);
+    assert.equal(status.providers.second!.requests, 1);
+    assert.deepEqual(status.models, [{ id: 'llama', providers: ['first', 'second'] }]);
+  });
+
+  it('exports Prometheus metrics: requests, failovers, latencies and provider health', bounded, async (t) => {
+    const first = await upstream(t, [{ status: 503, json: openaiError('overloaded', 'server_error') }]);
+    const second = await upstream(t, [{ json: completion('hi') }, { sse: textChunks('streamed hi') }]);
+    const switchboard = await gateway(t, providersFor([first.url, second.url], { routing: { failureThreshold: 1 } }));
+    assert.equal((await post(switchboard, hello)).status, 200);
+    await (await post(switchboard, { ...hello, stream: true })).text();
+    assert.equal((await post(switchboard, { ...hello, model: 'nope' })).status, 404);
+    const response = await fetch(`${switchboard.url}/metrics`);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    const expected = [
+      'switchboard_requests_total{provider="second",model="llama",status="200"} 2',
+      'switchboard_requests_total{provider="none",model="unknown",status="404"} 1',
+      'switchboard_failovers_total{from="first",to="second"} 1',
+      'switchboard_attempts_total{provider="first",outcome="server"} 1',
+      'switchboard_attempts_total{provider="second",outcome="ok"} 2',
+      'switchboard_attempt_duration_seconds_count{provider="second",outcome="ok"} 2',
+      'switchboard_request_duration_seconds_count{model="llama",stream="true"} 1',
+      'switchboard_request_duration_seconds_count{model="llama",stream="false"} 1',
+      'switchboard_time_to_first_token_seconds_count{provider="second"} 1',
+      'switchboard_provider_circuit_state{provider="first"} 2',
+      'switchboard_provider_circuit_state{provider="second"} 0',
+      'switchboard_provider_healthy{provider="first"} 0',
+      'switchboard_provider_consecutive_failures{provider="first"} 1',
+      'switchboard_provider_rate_limited{provider="second"} 0',
+      'switchboard_inflight_requests 0',
+    ];
+    for (const line of expected) assert.ok(text.includes(line), `missing: ${line}`);
+    assert.match(text, /switchboard_provider_latency_ema_seconds\{provider="second"\} \d/);
+    assert.match(text, /process_cpu_user_seconds_total/);
+  });
+
+  it('serves the dashboard page, which polls /status', bounded, async (t) => {
+    const first = await upstream(t);
+    const switchboard = await gateway(t, providersFor([first.url]));
+    const response = await fetch(`${switchboard.url}/`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+    const html = await response.text();
+    assert.match(html, /^<!doctype html>/);
+    assert.match(html, /fetch\('status'/);
+    assert.match(html, /setTimeout\(poll, 1000\)/);
+    assert.doesNotMatch(html, /innerHTML/, 'server values are set as text, never parsed as HTML');
+    assert.doesNotMatch(html, /<(script|link)[^>]+(src|href)=/, 'self-contained');
+  });
+
+  it('logs one JSON line per request, with no key or body in it', bounded, async (t) => {
+    const first = await upstream(t, [
+      {
+        status: 401,
+        json: openaiError('Incorrect API key provided: sk-upstream-0-secret', 'invalid_request_error', 'invalid_api_key'),
+      },
+    ]);
+    const second = await upstream(t);
+    const { logger, lines } = capture();
+    const config = providersFor([first.url, second.url], { server: { apiKeys: ['sb-client-key'] } });
+    const switchboard = await gateway(t, config, { logger, host: '127.0.0.1' });
+    const response = await post(
+      switchboard,
+      { ...hello, messages: [{ role: 'user', content: 'a secret prompt' }] },
+      { authorization: 'Bearer sb-client-key', 'x-request-id': 'trace-42' },
+    );
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('x-request-id'), 'trace-42');
+    await until(() => lines.some((line) => line.reqId === 'trace-42'));
+    const requestLines = lines.filter((line) => line.reqId === 'trace-42');
+    assert.equal(requestLines.length, 1);
+    const line = requestLines[0]!;
+    assert.equal(line.model, 'llama');
+    assert.equal(line.provider, 'second');
+    assert.equal(line.attempts, 2);
+    assert.equal(line.status, 200);
+    assert.equal(typeof line.latencyMs, 'number');
+    assert.equal(line.tried, 'first:401 second:200');
+    // A provider's key echoed in its error reaches neither the log nor the status page.
+    const everything = JSON.stringify(lines) + (await (await fetch(`${switchboard.url}/status`)).text());
+    for (const secret of ['sk-upstream-0-secret', 'sk-upstream-1-secret', 'sb-client-key', 'a secret prompt']) {
+      assert.ok(!everything.includes(secret), `${secret} leaked`);
+    }
+  });
+
+  it('redacts authorization and api keys if anything ever logs them', bounded, async () => {
+    const { logger, lines } = capture();
+    const redacting = await createLogger(logger, 'info');
+    redacting.info({ headers: { authorization: 'Bearer sb-x' }, provider: { apiKey: 'sk-y' }, apiKey: 'sk-z' }, 'oops');
+    const last = lines.at(-1)!;
+    assert.deepEqual(last.headers, { authorization: '[redacted]' });
+    assert.deepEqual(last.provider, { apiKey: '[redacted]' });
+    assert.equal(last.apiKey, '[redacted]');
+  });
+});
