@@ -1,6 +1,6 @@
 // Switchboard's public API: the router as a library, its types, and its one error type.
 
-export { loadConfig, parseConfigText } from './config/load.ts';
+export { type LoadedConfig, loadConfig, parseConfigText, readConfig } from './config/load.ts';
 export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig } from './config/schema.ts';
 export type * from './protocol/chat.ts';
 export { type Attempt, type FailureKind, SwitchboardError } from './protocol/errors.ts';

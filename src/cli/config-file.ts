@@ -1,21 +1,16 @@
 // Finding and loading the config file for the commands that need one, and describing it.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
-import { parseConfigText } from '../config/load.ts';
+import { type LoadedConfig as LoadedConfigBase, readConfig, readConfigFile } from '../config/load.ts';
 import { type Config, ConfigError } from '../config/schema.ts';
 
 export const defaultConfigFile = 'switchboard.yaml';
 
-/** A loaded config and what the CLI did to it. */
-export interface LoadedConfig {
+/** A loaded config, the providers it left out, and the file it came from. */
+export interface LoadedConfig extends LoadedConfigBase {
   file: string;
   /** The file's text, to tell on a watch event whether it really changed. */
   text: string;
-  config: Config;
-  /** Providers left out because their key is empty, each with the reason. */
-  leftOut: Array<{ provider: string; reason: string }>;
 }
 
 /**
@@ -33,56 +28,14 @@ export function resolveConfigFile(given: string | undefined, cwd = process.cwd()
   ]);
 }
 
-/**
- * Reads, interpolates and validates a config file, then leaves out every provider whose
- * `apiKey` came out empty (written `${VAR:-}` with VAR unset) unless it says `auth: none`:
- * such a provider could only answer 401. Throws ConfigError with every problem found.
- */
+/** Reads, interpolates and validates a config file (see `readConfig`). Throws ConfigError with every problem found. */
 export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError([`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`]);
-  }
-  return parseConfigFile(file, text, env);
+  return parseConfigFile(file, await readConfigFile(file), env);
 }
 
 /** `loadConfigFile` for text already read. Throws ConfigError. */
 export function parseConfigFile(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  const config = parseConfigText(text, env, file);
-  const variables = keyVariables(text);
-  const leftOut: LoadedConfig['leftOut'] = [];
-  const providers: Config['providers'] = {};
-  for (const [name, provider] of Object.entries(config.providers)) {
-    if (provider.enabled && provider.apiKey === '' && provider.auth !== 'none') {
-      const variable = variables.get(name);
-      leftOut.push({ provider: name, reason: variable ? `${variable} is not set` : 'its apiKey is empty' });
-      providers[name] = { ...provider, enabled: false };
-    } else {
-      providers[name] = provider;
-    }
-  }
-  return { file, text, config: { ...config, providers }, leftOut };
-}
-
-/** The environment variable each provider's `apiKey` names, read from the raw file. */
-function keyVariables(text: string): Map<string, string> {
-  const found = new Map<string, string>();
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch {
-    return found;
-  }
-  const providers = (raw as { providers?: unknown } | null)?.providers;
-  if (providers === null || typeof providers !== 'object') return found;
-  for (const [name, provider] of Object.entries(providers)) {
-    const apiKey = (provider as { apiKey?: unknown } | null)?.apiKey;
-    const match = typeof apiKey === 'string' ? /\$\{([A-Za-z_][A-Za-z0-9_]*)/.exec(apiKey) : null;
-    if (match?.[1]) found.set(name, match[1]);
-  }
-  return found;
+  return { file, text, ...readConfig(text, env, file) };
 }
 
 /** The names of the providers that will take traffic. */

@@ -73,7 +73,8 @@ export const presets = {
     protocol: 'openai',
     baseUrl: 'https://api.mistral.ai/v1',
     auth: 'bearer',
-    rateLimitHeaders: 'openai',
+    // Mistral's own x-ratelimit-*-req-10-second / -tokens-minute family is not read yet; retry-after is.
+    rateLimitHeaders: 'none',
     prefill: false,
   },
   anthropic: {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConfigText } from '../../src/config/load.ts';
+import { parseConfigText, readConfig } from '../../src/config/load.ts';
 import { ConfigError, parseConfig } from '../../src/config/schema.ts';
 import { buildProvider } from '../../src/router/provider.ts';
 
@@ -135,5 +135,19 @@ describe('config', () => {
     assert.equal(anthropic.target.headers['anthropic-version'], '2023-06-01');
     const openrouter = buildProvider('openrouter', config.providers.openrouter!);
     assert.deepEqual(openrouter.target.headers, { 'HTTP-Referer': 'https://example.app', 'X-Title': 'Example' });
+  });
+
+  it('leaves out a provider whose optional key is unset, naming the variable', () => {
+    const text = `
+providers:
+  groq: { preset: groq, apiKey: "\${GROQ_API_KEY:-}", models: { m: a } }
+  together: { preset: together, apiKey: "\${TOGETHER_API_KEY:-}", models: { m: b } }
+  local: { preset: ollama, models: { m: c } }
+`;
+    const { config, leftOut } = readConfig(text, { TOGETHER_API_KEY: 'tg' });
+    assert.deepEqual(leftOut, [{ provider: 'groq', reason: 'GROQ_API_KEY is not set' }]);
+    assert.equal(config.providers.groq!.enabled, false);
+    assert.equal(config.providers.together!.enabled, true);
+    assert.equal(config.providers.local!.enabled, true, 'a provider without a key field is not left out');
   });
 });
