@@ -42,12 +42,12 @@ const plan = flags.quick
       pauseMs: 100,
       librarySamples: 500,
       streams: 1000,
-      slowGapMs: 100,
+      slowGapMs: 150,
       streamTargets: ['switchboard'],
     }
   : {
-      rounds: 3,
-      durationS: 3,
+      rounds: 5,
+      durationS: 2,
       warmS: 2,
       pauseMs: 250,
       librarySamples: 5000,
@@ -132,7 +132,12 @@ async function measure(target: Target, scenario: Scenario, upstreamPid: number, 
     connections: scenario.connections,
     durationS,
   });
-  return { load, cpu: cpuMicros(target.child.pid) - cpuBefore, upstreamCpu: cpuMicros(upstreamPid) - upstreamBefore };
+  return {
+    load,
+    cpu: cpuMicros(target.child.pid) - cpuBefore,
+    upstreamCpu: cpuMicros(upstreamPid) - upstreamBefore,
+    rssMb: memoryMb(target.child.pid, 'VmRSS'),
+  };
 }
 
 async function bench(): Promise<void> {
@@ -163,9 +168,12 @@ async function bench(): Promise<void> {
   for (let round = 0; round < plan.rounds; round += 1) {
     for (const [index, scenario] of scenarios.entries()) {
       log(`round ${round + 1}/${plan.rounds}: ${scenarioName(scenario)}`);
-      // A different target goes first in every scenario and round, so drift is spread evenly.
+      // A different target goes first in every scenario and round, so drift is spread evenly, and
+      // odd rounds run backwards, so no target always follows the same neighbour.
       const shift = (round + index) % targets.length;
-      for (const target of [...targets.slice(shift), ...targets.slice(0, shift)]) {
+      const order = [...targets.slice(shift), ...targets.slice(0, shift)];
+      if (round % 2 === 1) order.reverse();
+      for (const target of order) {
         try {
           const run = await measure(target, scenario, emulator.child.pid, plan.durationS);
           const key = cellKey(scenario, target.name);
@@ -192,7 +200,14 @@ async function bench(): Promise<void> {
     });
   }
   const peakRssMb: Results['peakRssMb'] = {};
-  for (const target of targets) peakRssMb[target.name] = memoryMb(target.child.pid, 'VmHWM');
+  const rssMb: Results['rssMb'] = {};
+  for (const target of targets) {
+    peakRssMb[target.name] = memoryMb(target.child.pid, 'VmHWM');
+    const samples = [...runs]
+      .filter(([key]) => key.endsWith(`/${target.name}`))
+      .flatMap(([, list]) => list.map((run) => run.rssMb));
+    rssMb[target.name] = median(samples);
+  }
 
   log('library and failover');
   const library = runLibrary(emulator.origin, await freePort());
@@ -221,7 +236,7 @@ async function bench(): Promise<void> {
       command: flags.quick ? 'npm run bench -- --quick' : 'npm run bench',
       plan:
         `Each cell: ${plan.rounds} round${plan.rounds > 1 ? 's' : ''} of ${plan.durationS} s of autocannon load (medians of the rounds; CPU summed), ` +
-        `after a ${plan.warmS} s warm-up per target and mode; within each scenario the targets take turns in a rotating order. ` +
+        `after a ${plan.warmS} s warm-up per target and mode; within each scenario the targets take turns in a rotating order (reversed in odd rounds). ` +
         'The load generator (autocannon, in the bench process) and the upstream emulator share the cores with the target. ' +
         '"floor" is a bare node:http + undici proxy that forwards bytes; "parse floor" also JSON.parses and re-serialises the request body. ' +
         `Switchboard runs \`node src/cli/main.ts serve --config <file> --port N\` with \`server.logLevel: warn\`; Portkey runs its bin (\`@portkey-ai/gateway\`, \`@hono/node-server\` pinned to 1.13.5) with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`. ` +
@@ -233,6 +248,7 @@ async function bench(): Promise<void> {
     scenarios,
     cells,
     peakRssMb,
+    rssMb,
     library,
     streams,
   };

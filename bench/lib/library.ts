@@ -1,6 +1,6 @@
 // The library alone, run as its own process: `node bench/lib/library.ts EMULATOR_ORIGIN CLOSED_PORT SAMPLES`.
-// Sequential calls after a warm-up, every variant taking turns call by call so drift hits all
-// alike; prints one JSON line of medians in microseconds.
+// Sequential calls after a warm-up, the variants taking turns in a shuffled order every round so
+// drift hits all alike; prints one JSON line of medians in microseconds.
 //  - direct: JSON.stringify, undici `request` on a keep-alive Agent, JSON.parse of the answer;
 //  - complete: `router.complete` with one healthy provider (the same work plus the router's);
 //  - failover: a first provider on a port that refuses connections, the emulator second, with a
@@ -64,9 +64,21 @@ const times: Record<Variant, number[]> = { direct: [], complete: [], failover: [
 // The first call through `opens` refuses, fails over and opens the circuit; later ones skip it.
 await viaRouter(opens, 2)();
 const names = Object.keys(variants) as Variant[];
+// A fresh order every round (seeded, so runs repeat): a call can leave work behind for the next
+// one (a refused connection's error, garbage), and a fixed rotation would always hand it to the
+// same neighbour.
+let seed = 42;
+const random = () => {
+  seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+  return seed / 2_147_483_648;
+};
 for (let index = 0; index < warmup + samples; index += 1) {
-  for (let turn = 0; turn < names.length; turn += 1) {
-    const name = names[(index + turn) % names.length] as Variant;
+  const order = [...names];
+  for (let last = order.length - 1; last > 0; last -= 1) {
+    const pick = Math.floor(random() * (last + 1));
+    [order[last], order[pick]] = [order[pick] as Variant, order[last] as Variant];
+  }
+  for (const name of order) {
     const started = performance.now();
     await variants[name]();
     if (index >= warmup) times[name].push((performance.now() - started) * 1000);

@@ -1,5 +1,5 @@
 // The one SSE writer out. Each chunk is written to the socket as it arrives, with no
-// buffering and no timers; the dialect's encoder says what the bytes are (OpenAI's
+// sleeps; the dialect's encoder says what the bytes are (OpenAI's
 // `data: <json>\n\n` … `data: [DONE]\n\n`, or Anthropic's named events). A stream that fails
 // after its headers went out gets one error event and no completion marker, so no client
 // mistakes a truncated answer for a complete one.
@@ -33,17 +33,37 @@ export async function writeStream(
     'x-switchboard-attempts': String(result.attempts.length),
     'x-switchboard-latency-ms': formatMs(result.latencyMs),
   });
+  // Chunks decoded from one upstream packet go out in one write: the socket is corked at the
+  // first of them and uncorked once this turn of the event loop is done with them. Nothing
+  // waits on a timer; a chunk that arrives alone is flushed in the same turn.
+  let corked = false;
+  const flush = () => {
+    if (!corked) return;
+    corked = false;
+    response.uncork();
+  };
   try {
     for await (const chunk of result) {
       // Leaving the loop returns the iterator, which closes the upstream request.
       if (response.destroyed) break;
       const text = encoder.chunk(chunk);
-      if (text !== '' && !response.write(text)) await drained(response, signal);
+      if (text === '') continue;
+      if (!corked) {
+        corked = true;
+        response.cork();
+        setImmediate(flush);
+      }
+      if (!response.write(text)) {
+        flush();
+        await drained(response, signal);
+      }
     }
+    flush();
     if (response.destroyed) return clientClosed();
     response.end(encoder.end(result));
     return undefined;
   } catch (thrown) {
+    flush();
     const error = toHttpError(thrown);
     if (!response.destroyed) response.end(encoder.error(error));
     return error;

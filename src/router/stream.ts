@@ -141,11 +141,13 @@ export async function openSegment(
   );
   const started = performance.now();
   let events: AsyncIterator<SseEvent> | undefined;
+  let release: (() => void) | undefined;
   const close = async (abort = true) => {
     clearTimeout(timer);
     run.signal.removeEventListener('abort', onRunAbort);
     // Aborting builds an error with a stack: worth skipping on every stream that ended cleanly.
-    if (abort) controller.abort();
+    if (abort || release === undefined) controller.abort();
+    else release();
     await events?.return?.();
   };
   try {
@@ -170,6 +172,7 @@ export async function openSegment(
       throw streamError(provider.name, 'stream_incomplete', `answered HTTP ${response.status} without an error body`);
     }
     events = readEvents(response.body)[Symbol.asyncIterator]();
+    release = response.release;
     const segment: Segment = {
       provider,
       events,
