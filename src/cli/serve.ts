@@ -99,12 +99,14 @@ export async function serve(options: ServeOptions, output: Output = standardOutp
     else report(output, error);
     return 1;
   }
+  // Signal handlers and the file watch go in before the banner, so that whoever waits for the
+  // banner (a supervisor, a test) can reload at once without racing them.
+  installHandlers(gateway, file, loaded, options, output);
   output.error(`switchboard listening on ${gateway.url}`);
   output.error(`  OpenAI base URL  ${gateway.url}/v1`);
   output.error(`  status page      ${gateway.url}/`);
   output.error(`  config           ${file}${options.watch === false ? '' : ' (watched)'}; reload with kill -HUP ${process.pid}`);
   for (const line of describeConfig({ ...loaded, config })) output.error(`  ${line}`);
-  installHandlers(gateway, file, loaded, options, output);
   return 0;
 }
 

@@ -38,7 +38,10 @@ export const dashboardPage = `<!doctype html>
   th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
   th.num { text-align: right; }
-  td.error { white-space: normal; max-width: 360px; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
+  th[title] { cursor: help; }
+  td.error { white-space: normal; width: 100%; min-width: 220px; color: var(--muted); font-size: 13px;
+    overflow-wrap: anywhere; }
+  td.error.set { color: var(--bad); }
   .name { font-weight: 600; }
   .models { color: var(--muted); font-size: 12px; }
   .pill { display: inline-block; padding: 2px 9px; border-radius: 999px; font-size: 12px; font-weight: 600; }
@@ -46,6 +49,8 @@ export const dashboardPage = `<!doctype html>
   .half-open { color: var(--warn); background: var(--warn-bg); }
   .open { color: var(--bad); background: var(--bad-bg); }
   .muted { color: var(--muted); }
+  .bad { color: var(--bad); font-weight: 600; }
+  .when { color: var(--muted); font-size: 12px; }
   #empty { padding: 24px; color: var(--muted); }
   footer { margin-top: 14px; color: var(--muted); font-size: 12px; }
 </style>
@@ -61,9 +66,12 @@ export const dashboardPage = `<!doctype html>
     <table>
       <thead>
         <tr>
-          <th>Provider</th><th>State</th><th>Healthy</th><th class="num">Consecutive failures</th>
-          <th class="num">Latency EMA</th><th class="num">Requests</th><th class="num">Errors</th>
-          <th>Last error</th><th>Cooldown until</th><th>Rate-limited until</th>
+          <th>Provider</th><th>State</th><th>Healthy</th>
+          <th class="num" title="Consecutive failures; the circuit opens at routing.failureThreshold">Failures</th>
+          <th class="num" title="Moving average of answer latency">Latency</th>
+          <th class="num">Requests</th><th class="num">Errors</th><th>Last error</th>
+          <th title="When an open circuit lets a trial request through">Cooldown</th>
+          <th title="When the provider's rate limits let it be tried again">Rate-limited</th>
         </tr>
       </thead>
       <tbody id="rows"></tbody>
@@ -87,15 +95,18 @@ export const dashboardPage = `<!doctype html>
     row.appendChild(td);
     return td;
   }
-  function until(at, now) {
-    if (at === null || at === undefined) return '—';
+  function duration(seconds) {
+    return seconds < 90 ? seconds + ' s' : Math.round(seconds / 60) + ' min';
+  }
+  // A countdown reads at a glance; the clock time is in the tooltip.
+  function until(row, at, now) {
+    if (at === null || at === undefined) return cell(row, '—', 'muted');
     var seconds = Math.max(0, Math.ceil((at - now) / 1000));
-    return new Date(at).toLocaleTimeString() + ' (in ' + seconds + ' s)';
+    return cell(row, 'in ' + duration(seconds), '', new Date(at).toLocaleTimeString());
   }
   function ago(at, now) {
     if (!at) return '';
-    var seconds = Math.max(0, Math.round((now - at) / 1000));
-    return seconds + ' s ago';
+    return duration(Math.max(0, Math.round((now - at) / 1000))) + ' ago';
   }
   function render(status) {
     var now = status.now;
@@ -103,7 +114,7 @@ export const dashboardPage = `<!doctype html>
     providers.sort(function (a, b) { return a.priority - b.priority || (a.name < b.name ? -1 : 1); });
     var healthy = providers.filter(function (p) { return p.healthy; }).length;
     summary.textContent = healthy + ' of ' + providers.length + ' providers healthy · ' +
-      status.models.length + ' models' + (status.status === 'draining' ? ' · draining' : '');
+      status.models.length + (status.models.length === 1 ? ' model' : ' models') + (status.status === 'draining' ? ' · draining' : '');
     empty.hidden = providers.length > 0;
     var body = document.createDocumentFragment();
     providers.forEach(function (p) {
@@ -122,15 +133,22 @@ export const dashboardPage = `<!doctype html>
       pill.className = 'pill ' + p.state;
       pill.textContent = stateText[p.state] || p.state;
       cell(row, pill);
-      cell(row, p.healthy ? 'yes' : 'no', p.healthy ? '' : 'muted');
+      cell(row, p.healthy ? 'yes' : 'no', p.healthy ? '' : 'bad');
       cell(row, String(p.consecutiveFailures), 'num');
-      cell(row, p.latencyEmaMs === null ? '—' : p.latencyEmaMs.toFixed(1) + ' ms', 'num');
+      cell(row, p.latencyEmaMs === null ? '—' : p.latencyEmaMs.toFixed(1) + ' ms', p.latencyEmaMs === null ? 'num muted' : 'num');
       cell(row, String(p.requests), 'num');
       cell(row, String(p.errors), 'num');
-      var error = p.lastError ? p.lastError + (p.lastErrorAt ? ' · ' + ago(p.lastErrorAt, now) : '') : '—';
-      cell(row, error, 'error', p.lastError || '');
-      cell(row, until(p.cooldownUntil, now));
-      cell(row, until(p.rateLimitedUntil, now));
+      var error = document.createElement('div');
+      error.textContent = p.lastError || '—';
+      if (p.lastError && p.lastErrorAt) {
+        var when = document.createElement('div');
+        when.className = 'when';
+        when.textContent = ago(p.lastErrorAt, now);
+        error.appendChild(when);
+      }
+      cell(row, error, p.lastError && !p.healthy ? 'error set' : 'error', p.lastError || '');
+      until(row, p.cooldownUntil, now);
+      until(row, p.rateLimitedUntil, now);
       body.appendChild(row);
     });
     rows.replaceChildren(body);

@@ -34,13 +34,16 @@ export async function writeStream(
     'x-switchboard-latency-ms': formatMs(result.latencyMs),
   });
   // Chunks decoded from one upstream packet go out in one write: the socket is corked at the
-  // first of them and uncorked once this turn of the event loop is done with them. Nothing
-  // waits on a timer; a chunk that arrives alone is flushed in the same turn.
+  // first of them and uncorked once this turn of the event loop is done with them. (Node's own
+  // cork lasts to the next tick, which comes before the next chunk's promise settles.) Nothing
+  // waits on a timer; a chunk that arrives alone is flushed in the same turn. The socket, not
+  // the response, is corked: a corked response buffers in itself and never emits 'drain'.
+  const socket = response.socket;
   let corked = false;
   const flush = () => {
     if (!corked) return;
     corked = false;
-    response.uncork();
+    socket?.uncork();
   };
   try {
     for await (const chunk of result) {
@@ -48,9 +51,9 @@ export async function writeStream(
       if (response.destroyed) break;
       const text = encoder.chunk(chunk);
       if (text === '') continue;
-      if (!corked) {
+      if (!corked && socket) {
         corked = true;
-        response.cork();
+        socket.cork();
         setImmediate(flush);
       }
       if (!response.write(text)) {

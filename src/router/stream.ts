@@ -147,7 +147,7 @@ export async function openSegment(
     run.signal.removeEventListener('abort', onRunAbort);
     // Aborting builds an error with a stack: worth skipping on every stream that ended cleanly.
     if (abort || release === undefined) controller.abort();
-    else release();
+    else release?.();
     await events?.return?.();
   };
   try {

@@ -9,6 +9,20 @@ const bounded = { timeout: 5000 };
 const noRecovery = { routing: { streamRecovery: false } };
 
 describe('gateway streams', () => {
+  it('relays a long stream that arrives faster than it can be written (backpressure), to its end', bounded, async (t) => {
+    const words = Array.from({ length: 3000 }, (_, i) => `word${i}`);
+    const first = await upstream(t, [{ sse: textChunks(words.join(' ')) }]);
+    const switchboard = await gateway(t, providersFor([first.url]));
+    const response = await post(switchboard, { ...hello, stream: true });
+    const payloads = events(await response.text());
+    assert.equal(payloads.at(-1), '[DONE]');
+    const text = payloads
+      .slice(0, -1)
+      .map((payload) => JSON.parse(payload).choices[0].delta.content ?? '')
+      .join('');
+    assert.equal(text, words.join(' '));
+  });
+
   it('ends a stream cut mid-way with one error event and no [DONE]', bounded, async (t) => {
     const first = await upstream(t, [{ sse: textChunks('one two three four five'), cutAfter: 3 }]);
     const switchboard = await gateway(t, providersFor([first.url], noRecovery));

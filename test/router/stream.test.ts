@@ -77,8 +77,9 @@ describe('first-token deadline', () => {
     assert.equal(slow.requests.length, 1);
     await slow.waitForClose(0);
     assert.equal(slow.requests[0]!.closedEarly, true, 'the abandoned attempt’s connection is closed');
-    const gapMs = fast.requests[0]!.receivedAt - slow.requests[0]!.receivedAt;
-    assert.ok(gapMs >= 150 && gapMs < 3000, `the next provider was asked ${gapMs} ms later`);
+    // Measured from the call: under load the slow upstream may record its own request late.
+    const askedMs = fast.requests[0]!.receivedAt - started;
+    assert.ok(askedMs >= 190 && askedMs < 3000, `the next provider was asked ${askedMs} ms after the call`);
   });
 
   it('headers that come at once but no content counts the same', async () => {
