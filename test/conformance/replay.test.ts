@@ -229,13 +229,46 @@ describe('anthropic through both SDKs', () => {
     assert.ok(text && text.type === 'text' && text.text.length > 0);
   });
 
-  it('the anthropic SDK streams through the gateway', async () => {
+  it('the anthropic SDK streams through the gateway, from Anthropic or, when it answers 529, from Groq', async () => {
     await reset();
     const gateway = await gatewayOver(['anthropic', 'groq']);
     const client = new Anthropic({ baseURL: gateway.url, apiKey: 'client-key', maxRetries: 0 });
-    const stream = client.messages.stream({ model: 'chat', max_tokens: 64, messages: question });
-    const final = await stream.finalMessage();
-    const text = final.content.find((block) => block.type === 'text');
-    assert.ok(text && text.type === 'text' && text.text.length > 0);
+    for (const [mode, expected] of [
+      ['ok', 'anthropic'],
+      ['529', 'groq'],
+    ] as const) {
+      await control({ provider: 'anthropic', mode, times: 1 });
+      const stream = client.messages.stream({ model: 'chat', max_tokens: 64, messages: question });
+      const final = await stream.finalMessage();
+      const text = final.content.find((block) => block.type === 'text');
+      assert.ok(text && text.type === 'text' && text.text.length > 0);
+      const { response } = await stream.withResponse();
+      assert.equal(response.headers.get('x-switchboard-provider'), expected);
+    }
+  });
+
+  it('the openai SDK gets tool calls from the Anthropic upstream, streamed and not', async () => {
+    await reset();
+    const gateway = await gatewayOver(['anthropic']);
+    const data = await openai(gateway).chat.completions.create({ model: 'chat', messages: question, tools: [weatherTool] });
+    const call = data.choices[0]!.message.tool_calls?.[0];
+    assert.ok(call && call.type === 'function' && call.function.name.length > 0);
+    assert.equal(data.choices[0]!.finish_reason, 'tool_calls');
+    const stream = await openai(gateway).chat.completions.create({
+      model: 'chat',
+      messages: question,
+      tools: [weatherTool],
+      stream: true,
+    });
+    let name = '';
+    let args = '';
+    for await (const chunk of stream) {
+      for (const delta of chunk.choices[0]?.delta.tool_calls ?? []) {
+        name += delta.function?.name ?? '';
+        args += delta.function?.arguments ?? '';
+      }
+    }
+    assert.ok(name.length > 0);
+    assert.doesNotThrow(() => JSON.parse(args));
   });
 });
