@@ -1,25 +1,11 @@
 // One test per row of DESIGN.md's failover table, against real emulated upstreams.
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
-import {
-  completion,
-  openaiError,
-  refusingUrl,
-  type ScriptEntry,
-  startUpstream,
-  textChunks,
-  type Upstream,
-} from '../support/upstream.ts';
-import { hello, routerFor } from './helpers.ts';
+import { completion, openaiError, refusingUrl, type ScriptEntry, textChunks } from '../support/upstream.ts';
+import { hello, routerFor, upstream as startTracked } from './helpers.ts';
 
-const upstreams: Upstream[] = [];
-async function upstream(...script: ScriptEntry[]) {
-  const started = await startUpstream(script);
-  upstreams.push(started);
-  return started;
-}
-after(() => Promise.all(upstreams.map((u) => u.close())));
+const upstream = (...script: ScriptEntry[]) => startTracked(script);
 
 async function rejection(promise: Promise<unknown>): Promise<SwitchboardError> {
   try {

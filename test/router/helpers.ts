@@ -1,7 +1,9 @@
 // Shared set-up for router tests: providers in front of emulators, and a hello request.
+import { after } from 'node:test';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import type { ChatRequest } from '../../src/protocol/chat.ts';
 import { createRouter, type Router } from '../../src/router/router.ts';
+import { type ScriptEntry, startUpstream, type Upstream } from '../support/upstream.ts';
 
 export const hello: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'hi' }] };
 
@@ -22,4 +24,11 @@ export async function collect(stream: AsyncIterable<{ choices: Array<{ delta: { 
   let text = '';
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
   return text;
+}
+
+/** Starts an emulated upstream that closes itself when the test file is done. */
+export async function upstream(script: ScriptEntry[] = [], fallback?: ScriptEntry): Promise<Upstream> {
+  const started = await startUpstream(script, fallback === undefined ? {} : { fallback });
+  after(() => started.close());
+  return started;
 }

@@ -6,16 +6,8 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { createRouter } from '../../src/router/router.ts';
-import { completion, type ScriptEntry, startUpstream, type Upstream } from '../support/upstream.ts';
-import { hello } from './helpers.ts';
-
-const upstreams: Upstream[] = [];
-async function upstream(script: ScriptEntry[], fallback: ScriptEntry) {
-  const started = await startUpstream(script, { fallback });
-  upstreams.push(started);
-  return started;
-}
-after(() => Promise.all(upstreams.map((u) => u.close())));
+import { completion } from '../support/upstream.ts';
+import { hello, upstream } from './helpers.ts';
 
 const anthropicMessage = {
   id: 'msg_01',

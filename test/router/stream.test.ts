@@ -6,23 +6,8 @@ import type { ChatChunk } from '../../src/protocol/chat.ts';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
 import { createRouter } from '../../src/router/router.ts';
 import type { StreamResult } from '../../src/router/stream.ts';
-import {
-  openaiError,
-  type RecordedRequest,
-  type ScriptEntry,
-  startUpstream,
-  textChunks,
-  type Upstream,
-} from '../support/upstream.ts';
-import { hello, routerFor } from './helpers.ts';
-
-const upstreams: Upstream[] = [];
-async function upstream(script: ScriptEntry[], fallback?: ScriptEntry) {
-  const started = await startUpstream(script, fallback ? { fallback } : {});
-  upstreams.push(started);
-  return started;
-}
-after(() => Promise.all(upstreams.map((u) => u.close())));
+import { openaiError, type RecordedRequest, type ScriptEntry, textChunks } from '../support/upstream.ts';
+import { hello, routerFor, upstream } from './helpers.ts';
 
 const words = Array.from({ length: 60 }, (_, i) => `w${i + 1}`);
 const fullText = words.join(' ');
