@@ -1,20 +1,19 @@
-// The router: plan the candidates, attempt them, classify each failure, fail over, record.
+// The router's public face: its config and reload, complete() and stream(), health checks and
+// status. The attempt loop itself (plan, attempt, classify, fail over, record) is failover.ts.
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
-import { redact } from '../protocol/redact.ts';
 import type { Target } from '../providers/adapter.ts';
-import { readRateLimit } from '../providers/rate-limit.ts';
 import { Transport } from '../providers/transport.ts';
-import { actionFor, isQuickRetry } from './classify.ts';
 import { costOf } from './cost.ts';
+import { type Attempter, allFailed, Failover, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
 import { buildProviders, type Provider } from './provider.ts';
-import { jitter, Run } from './run.ts';
-import { headroom, type Strategy, strategies, strategyNames } from './strategies.ts';
+import { Run } from './run.ts';
+import { headroom, strategies, strategyNames } from './strategies.ts';
 import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
 import { FailoverTracker, type ProviderHealth } from './tracker.ts';
 
@@ -72,17 +71,10 @@ export interface RouterOptions {
   transport?: Transport;
 }
 
-type Outcome<T> = { value: T } | { error: SwitchboardError; final: boolean };
-
-/** Raised inside an attempt with what the router needs to account for it. */
-export type Attempter<T> = (provider: Provider, target: Target, run: Run, model: string) => Promise<T>;
-
 export class Router {
-  #config!: Config;
+  readonly #state = {} as RoutingState;
+  readonly #failover = new Failover(this.#state);
   #providers: Provider[] = [];
-  #byModel = new Map<string, Provider[]>();
-  #secrets: string[] = [];
-  #tracker!: FailoverTracker;
   readonly #transport: Transport;
   readonly #ownsTransport: boolean;
   #healthTimer: NodeJS.Timeout | undefined;
@@ -95,12 +87,12 @@ export class Router {
   }
 
   get config(): Config {
-    return this.#config;
+    return this.#state.config;
   }
 
   /** The health records, for tests and the dashboard. */
   get tracker(): FailoverTracker {
-    return this.#tracker;
+    return this.#state.tracker;
   }
 
   /**
@@ -122,7 +114,7 @@ export class Router {
       latencyAlpha: routing.latencyAlpha,
     };
     const previous = new Map(this.#providers.map((provider) => [provider.name, provider]));
-    const tracker = this.#tracker ?? new FailoverTracker(policy);
+    const tracker = this.#state.tracker ?? new FailoverTracker(policy);
     Object.assign(tracker.policy, policy);
     tracker.retain(new Set(providers.map((provider) => provider.name)));
     for (const provider of providers) {
@@ -140,12 +132,10 @@ export class Router {
         byModel.set(model, list);
       }
     }
-    this.#config = config;
+    const secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
+    Object.assign(this.#state, { config, byModel, tracker, secrets } satisfies RoutingState);
     this.#providers = providers;
-    this.#byModel = byModel;
-    this.#tracker = tracker;
-    this.#secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
-    Object.assign(this.#streamContext, { transport: this.#transport, config, secrets: this.#secrets });
+    Object.assign(this.#streamContext, { transport: this.#transport, config, secrets: this.#state.secrets });
     this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
   }
 
@@ -153,10 +143,10 @@ export class Router {
   async complete(request: ChatRequest, options: RequestOptions = {}): Promise<CompletionResult> {
     const run = this.#begin(request, options);
     try {
-      const { value, provider, model } = await this.#route(run, (provider, target) =>
+      const { value, provider, model } = await this.#failover.route(run, (provider, target) =>
         this.#attemptComplete(provider, target, run),
       );
-      if (this.#config.routing.responseModel === 'generic') value.model = model;
+      if (this.#state.config.routing.responseModel === 'generic') value.model = model;
       return {
         response: value,
         provider: provider.name,
@@ -178,7 +168,7 @@ export class Router {
     const run = this.#begin({ ...request, stream: true }, options);
     try {
       const context = this.#streamContext;
-      const { value, provider, model } = await this.#route(run, (provider, target, _run, model) =>
+      const { value, provider, model } = await this.#failover.route(run, (provider, target, _run, model) =>
         openSegment(provider, target, run, model, context),
       );
       return new StreamResult({
@@ -203,21 +193,21 @@ export class Router {
     config: undefined as unknown as Config,
     secrets: [],
     firstTokenMs: (provider, model) => {
-      const timeouts = this.#config.routing.timeouts;
+      const timeouts = this.#state.config.routing.timeouts;
       return timeouts.firstTokenMs === 'auto'
         ? this.#firstTokens.deadline(provider.name, model, timeouts.firstTokenAuto)
         : timeouts.firstTokenMs;
     },
     noteFirstToken: (provider, model, ms) => this.#firstTokens.record(provider.name, model, ms),
-    noteHeaders: (provider, headers) => this.#noteHeaders(provider, headers),
-    recordFailure: (provider, error) => this.#recordFailure(provider, error),
+    noteHeaders: (provider, headers) => this.#failover.noteHeaders(provider, headers),
+    recordFailure: (provider, error) => this.#failover.recordFailure(provider, error),
     recover: (run, model, text, exclude) => this.#recover(run, model, text, exclude),
   };
 
   /** Continues a broken stream on another provider of the same model, from the text delivered. */
   async #recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }> {
     const context = this.#streamContext;
-    const outcome = await this.#routeModel(
+    const outcome = await this.#failover.routeModel(
       model,
       run,
       async (provider, target) => {
@@ -243,9 +233,9 @@ export class Router {
     if (!Array.isArray(request.messages) || request.messages.length === 0) {
       throw invalidRequest('`messages` must be a non-empty array', 'messages');
     }
-    if (!this.#byModel.has(request.model)) {
+    if (!this.#state.byModel.has(request.model)) {
       throw new SwitchboardError({
-        message: `model "${request.model}" is not served here; known models: ${[...this.#byModel.keys()].join(', ')}`,
+        message: `model "${request.model}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
         status: 404,
         type: 'invalid_request_error',
         code: 'model_not_found',
@@ -253,148 +243,12 @@ export class Router {
         param: 'model',
       });
     }
-    const name = options.strategy ?? this.#config.routing.strategy;
+    const name = options.strategy ?? this.#state.config.routing.strategy;
     const strategy = strategies[name];
     if (strategy === undefined) {
       throw invalidRequest(`unknown strategy "${name}"; known: ${strategyNames.join(', ')}`, 'strategy', 'unknown_strategy');
     }
-    return new Run(request, strategy, this.#config.routing.timeouts.totalMs, options.signal);
-  }
-
-  /** Tries the asked model, then its fallbacks, until one answers. */
-  async #route<T>(run: Run, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
-    const chain = [run.request.model, ...(this.#config.routing.fallbacks[run.request.model] ?? [])];
-    let refusal: SwitchboardError | undefined;
-    for (const model of chain) {
-      const outcome = await this.#routeModel(model, run, attempt);
-      if ('value' in outcome) return { ...outcome.value, model };
-      if (outcome.final) throw this.#withAttempts(outcome.error, run);
-      if (outcome.error.kind === 'context-length' || outcome.error.kind === 'content-policy') refusal ??= outcome.error;
-      if (run.signal.aborted) break;
-    }
-    if (refusal) throw this.#withAttempts(refusal, run);
-    if (run.signal.aborted) throw this.#withAttempts(run.abortError(), run);
-    throw allFailed(run);
-  }
-
-  async #routeModel<T>(
-    model: string,
-    run: Run,
-    attempt: Attempter<T>,
-    exclude: ReadonlySet<string> = new Set(),
-  ): Promise<Outcome<{ value: T; provider: Provider }>> {
-    const routing = this.#config.routing;
-    const serving = this.#byModel.get(model) ?? [];
-    const tries = new Map<string, number>();
-    const excluded = new Set<string>(exclude);
-    const eligible = (provider: Provider) =>
-      !excluded.has(provider.name) && (tries.get(provider.name) ?? 0) < routing.maxAttemptsPerProvider;
-    let lastError: SwitchboardError | undefined;
-    for (let waits = 0; ; waits += 1) {
-      const now = Date.now();
-      const ordered = this.#order(
-        serving.filter((provider) => eligible(provider) && this.#tracker.isAvailable(provider.name, now)),
-        run.strategy,
-        model,
-      );
-      for (const provider of ordered) {
-        if (run.signal.aborted) return { error: run.abortError(), final: true };
-        if (!this.#tracker.admit(provider.name, Date.now())) continue;
-        const target: Target = { ...provider.target, model: provider.models[model] as string };
-        let result = await this.#tryOnce(provider, target, model, run, attempt, tries);
-        if ('error' in result && isQuickRetry(result.error) && eligible(provider) && !run.signal.aborted) {
-          this.#recordFailure(provider, result.error);
-          await run.sleep(jitter(routing.retryDelayMs));
-          result = await this.#tryOnce(provider, target, model, run, attempt, tries);
-        }
-        if ('value' in result) return { value: { value: result.value, provider } };
-        const error = result.error;
-        lastError = error;
-        const action = this.#recordFailure(provider, error);
-        if (action === 'return') return { error: run.signal.aborted ? run.abortError() : error, final: true };
-        if (action === 'larger-context' || action === 'policy-fallback') return { error, final: false };
-        if (action !== 'skip-until-reset') excluded.add(provider.name);
-      }
-      // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
-      // circuit is not waited on: its cooldown is long, and the caller is better told at once.
-      const waiting = serving.filter(
-        (provider) => eligible(provider) && this.#tracker.isCircuitAdmissible(provider.name, Date.now()),
-      );
-      if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
-      const readyAt = Math.min(...waiting.map((provider) => this.#tracker.readyAt(provider.name, Date.now())));
-      const pause = Math.max(0, readyAt - Date.now()) + jitter(routing.retryDelayMs);
-      if (Date.now() + pause >= run.deadline) break;
-      await run.sleep(pause);
-    }
-    if (run.signal.aborted) return { error: run.abortError(), final: true };
-    if (lastError) return { error: lastError, final: false };
-    const now = Date.now();
-    const readyAt = Math.min(...serving.map((provider) => this.#tracker.readyAt(provider.name, now)));
-    return { error: noProvider(model, run, readyAt - now), final: false };
-  }
-
-  async #tryOnce<T>(
-    provider: Provider,
-    target: Target,
-    model: string,
-    run: Run,
-    attempt: Attempter<T>,
-    tries: Map<string, number>,
-  ): Promise<{ value: T } | { error: SwitchboardError }> {
-    tries.set(provider.name, (tries.get(provider.name) ?? 0) + 1);
-    this.#tracker.countRequest(provider.name);
-    const started = performance.now();
-    try {
-      const value = await attempt(provider, target, run, model);
-      const latencyMs = performance.now() - started;
-      this.#tracker.recordSuccess(provider.name, latencyMs);
-      run.attempts.push({ provider: provider.name, model: target.model, status: 200, outcome: 'ok', latencyMs });
-      return { value };
-    } catch (thrown) {
-      const error = this.#asError(thrown, provider);
-      const status = error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'aborted' ? 0 : error.status;
-      run.attempts.push({
-        provider: provider.name,
-        model: target.model,
-        status,
-        outcome: error.kind,
-        reason: error.message,
-        latencyMs: performance.now() - started,
-      });
-      return { error };
-    }
-  }
-
-  /** Applies the failover table's health consequence for one failed attempt; returns the action. */
-  #recordFailure(provider: Provider, error: SwitchboardError) {
-    const action = actionFor[error.kind];
-    const now = Date.now();
-    if (action === 'count-and-next') this.#tracker.recordFailure(provider.name, now, error.message);
-    else if (action === 'take-out') this.#tracker.takeOut(provider.name, now, error.message);
-    else if (action === 'skip-until-reset') {
-      this.#tracker.noteError(provider.name, now, error.message);
-      this.#tracker.rateLimitedUntil(provider.name, now + (error.retryAfterMs ?? this.#config.routing.rateLimitWaitMs));
-    } else if (error.kind !== 'aborted') this.#tracker.noteError(provider.name, now, error.message);
-    return action;
-  }
-
-  #asError(thrown: unknown, provider: Provider): SwitchboardError {
-    const error =
-      thrown instanceof SwitchboardError
-        ? thrown
-        : new SwitchboardError(
-            {
-              message: `${provider.name}: ${(thrown as Error)?.message ?? String(thrown)}`,
-              status: 502,
-              type: 'server_error',
-              kind: 'malformed',
-              provider: provider.name,
-            },
-            { cause: thrown },
-          );
-    const message = redact(error.message, this.#secrets);
-    if (message !== error.message) error.message = message;
-    return error;
+    return new Run(request, strategy, this.#state.config.routing.timeouts.totalMs, options.signal);
   }
 
   async #attemptComplete(provider: Provider, target: Target, run: Run): Promise<ChatResponse> {
@@ -402,10 +256,10 @@ export class Router {
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,
-      firstByteMs: Math.max(1, Math.min(this.#config.routing.timeouts.responseMs, run.remainingMs())),
-      idleMs: this.#config.routing.timeouts.idleMs,
+      firstByteMs: Math.max(1, Math.min(this.#state.config.routing.timeouts.responseMs, run.remainingMs())),
+      idleMs: this.#state.config.routing.timeouts.idleMs,
     });
-    const retryAfterMs = this.#noteHeaders(provider, response.headers);
+    const retryAfterMs = this.#failover.noteHeaders(provider, response.headers);
     try {
       return provider.adapter.decode(response, target);
     } catch (error) {
@@ -416,43 +270,17 @@ export class Router {
     }
   }
 
-  /** Records what a response's headers say of the provider's rate limits; returns its wait hint in ms. */
-  #noteHeaders(provider: Provider, headers: Record<string, string>): number | undefined {
-    if (provider.rateLimitHeaders === 'none' && headers['retry-after'] === undefined) return undefined;
-    const now = Date.now();
-    const info = readRateLimit(headers, provider.rateLimitHeaders, now);
-    if (info === undefined) return undefined;
-    this.#tracker.noteRateLimit(provider.name, info);
-    return info.retryAt === undefined ? undefined : info.retryAt - now;
-  }
-
-  #order(candidates: Provider[], strategy: Strategy, model: string): Provider[] {
-    if (candidates.length <= 1) return candidates;
-    const health = (name: string) => this.#tracker.health(name);
-    const now = Date.now();
-    const ordered = strategy(candidates, { model, health, now });
-    // A provider close to its rate limit goes after the others, whatever the strategy says.
-    const limit = this.#config.routing.rateLimitHeadroom;
-    const roomy = ordered.filter((provider) => headroom(health(provider.name), now) >= limit);
-    return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((provider) => !roomy.includes(provider))];
-  }
-
-  #withAttempts(error: SwitchboardError, run: Run): SwitchboardError {
-    if (error.attempts.length > 0 || run.attempts.length === 0) return error;
-    return error.with({ attempts: run.attempts });
-  }
-
   /** Probes every provider at once with a 1-token request and records what it finds. */
   async checkHealth(): Promise<ProbeResult[]> {
-    const { timeoutMs } = this.#config.routing.healthCheck;
+    const { timeoutMs } = this.#state.config.routing.healthCheck;
     return Promise.all(
       this.#providers.map(async (provider) => {
-        const result = await probeProvider(provider, this.#transport, timeoutMs, this.#secrets);
+        const result = await probeProvider(provider, this.#transport, timeoutMs, this.#state.secrets);
         if (result.error === undefined) {
-          this.#tracker.recordSuccess(provider.name, result.latencyMs);
-          this.#noteHeaders(provider, result.headers ?? {});
+          this.#state.tracker.recordSuccess(provider.name, result.latencyMs);
+          this.#failover.noteHeaders(provider, result.headers ?? {});
         } else {
-          this.#recordFailure(provider, result.error);
+          this.#failover.recordFailure(provider, result.error);
         }
         return result;
       }),
@@ -475,7 +303,7 @@ export class Router {
     const now = Date.now();
     const snapshot: Record<string, ProviderStatus> = {};
     for (const provider of this.#providers) {
-      const health = this.#tracker.health(provider.name);
+      const health = this.#state.tracker.health(provider.name);
       const circuit = settle(health.circuit, now);
       snapshot[provider.name] = {
         name: provider.name,
@@ -500,7 +328,7 @@ export class Router {
 
   /** The generic model names and the providers that serve each. */
   models(): ModelInfo[] {
-    return [...this.#byModel].map(([id, providers]) => ({ id, providers: providers.map((provider) => provider.name) }));
+    return [...this.#state.byModel].map(([id, providers]) => ({ id, providers: providers.map((provider) => provider.name) }));
   }
 
   /** Stops background checks and, if the router made it, closes the HTTP transport. */
@@ -510,58 +338,10 @@ export class Router {
   }
 }
 
-function noProvider(model: string, run: Run, retryAfterMs?: number): SwitchboardError {
-  return new SwitchboardError({
-    message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
-    status: 503,
-    type: 'server_error',
-    code: 'no_provider_available',
-    kind: 'server',
-    attempts: run.attempts,
-    ...(retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {}),
-  });
-}
-
-/** The error for "every candidate failed": the most telling status, every attempt listed. */
-export function allFailed(run: Run): SwitchboardError {
-  const attempts = run.attempts;
-  if (attempts.length === 0) return noProvider(run.request.model, run);
-  const kinds = new Set(attempts.map((attempt) => attempt.outcome));
-  const only = kinds.size === 1 ? [...kinds][0] : undefined;
-  const status =
-    only === 'rate-limited'
-      ? 429
-      : only === 'model-not-found'
-        ? 404
-        : only === 'timeout'
-          ? 504
-          : kinds.has('rate-limited')
-            ? 429
-            : 503;
-  const list = attempts.map(
-    (attempt) => `${attempt.provider} (${attempt.status || attempt.outcome}: ${attempt.reason ?? attempt.outcome})`,
-  );
-  return new SwitchboardError({
-    message: `every provider failed for "${run.request.model}": ${list.join('; ')}`,
-    status,
-    type:
-      status === 429
-        ? 'rate_limit_error'
-        : status === 404
-          ? 'not_found_error'
-          : status === 504
-            ? 'timeout_error'
-            : 'server_error',
-    code: 'all_providers_failed',
-    kind: status === 429 ? 'rate-limited' : status === 404 ? 'model-not-found' : status === 504 ? 'timeout' : 'server',
-    attempts,
-  });
-}
-
 /** Creates a router from a config object (the same shape as the config file, defaults optional). */
 export function createRouter(config: ConfigInput | Config, options?: RouterOptions): Router {
   return new Router(config, options);
 }
 
-export type { ChatChunk };
-export { StreamResult };
+export type { Attempter, ChatChunk };
+export { allFailed, StreamResult };

@@ -1,0 +1,249 @@
+// The attempt loop: try a model's candidates in strategy order within one deadline, classify
+// each failure through the table in classify.ts, record its health consequence, and move on;
+// then the model's fallbacks; and when nothing answered, the most telling error.
+import type { Config } from '../config/schema.ts';
+import { SwitchboardError } from '../protocol/errors.ts';
+import { redact } from '../protocol/redact.ts';
+import type { Target } from '../providers/adapter.ts';
+import { readRateLimit } from '../providers/rate-limit.ts';
+import { actionFor, isQuickRetry } from './classify.ts';
+import type { Provider } from './provider.ts';
+import { jitter, type Run } from './run.ts';
+import { headroom, type Strategy } from './strategies.ts';
+import type { FailoverTracker } from './tracker.ts';
+
+/** What the router owns and replaces on reload; the failover loop reads it per request. */
+export interface RoutingState {
+  config: Config;
+  /** Generic model → the providers serving it. */
+  byModel: Map<string, Provider[]>;
+  tracker: FailoverTracker;
+  /** Configured keys, scrubbed from every error message. */
+  secrets: readonly string[];
+}
+
+type Outcome<T> = { value: T } | { error: SwitchboardError; final: boolean };
+
+/** Raised inside an attempt with what the router needs to account for it. */
+export type Attempter<T> = (provider: Provider, target: Target, run: Run, model: string) => Promise<T>;
+
+export class Failover {
+  readonly #state: RoutingState;
+
+  constructor(state: RoutingState) {
+    this.#state = state;
+  }
+
+  /** Tries the asked model, then its fallbacks, until one answers. */
+  async route<T>(run: Run, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
+    const chain = [run.request.model, ...(this.#state.config.routing.fallbacks[run.request.model] ?? [])];
+    let refusal: SwitchboardError | undefined;
+    for (const model of chain) {
+      const outcome = await this.routeModel(model, run, attempt);
+      if ('value' in outcome) return { ...outcome.value, model };
+      if (outcome.final) throw this.#withAttempts(outcome.error, run);
+      if (outcome.error.kind === 'context-length' || outcome.error.kind === 'content-policy') refusal ??= outcome.error;
+      if (run.signal.aborted) break;
+    }
+    if (refusal) throw this.#withAttempts(refusal, run);
+    if (run.signal.aborted) throw this.#withAttempts(run.abortError(), run);
+    throw allFailed(run);
+  }
+
+  async routeModel<T>(
+    model: string,
+    run: Run,
+    attempt: Attempter<T>,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<Outcome<{ value: T; provider: Provider }>> {
+    const routing = this.#state.config.routing;
+    const serving = this.#state.byModel.get(model) ?? [];
+    const tries = new Map<string, number>();
+    const excluded = new Set<string>(exclude);
+    const eligible = (provider: Provider) =>
+      !excluded.has(provider.name) && (tries.get(provider.name) ?? 0) < routing.maxAttemptsPerProvider;
+    let lastError: SwitchboardError | undefined;
+    for (let waits = 0; ; waits += 1) {
+      const now = Date.now();
+      const ordered = this.#order(
+        serving.filter((provider) => eligible(provider) && this.#state.tracker.isAvailable(provider.name, now)),
+        run.strategy,
+        model,
+      );
+      for (const provider of ordered) {
+        if (run.signal.aborted) return { error: run.abortError(), final: true };
+        if (!this.#state.tracker.admit(provider.name, Date.now())) continue;
+        const target: Target = { ...provider.target, model: provider.models[model] as string };
+        let result = await this.#tryOnce(provider, target, model, run, attempt, tries);
+        if ('error' in result && isQuickRetry(result.error) && eligible(provider) && !run.signal.aborted) {
+          this.recordFailure(provider, result.error);
+          await run.sleep(jitter(routing.retryDelayMs));
+          result = await this.#tryOnce(provider, target, model, run, attempt, tries);
+        }
+        if ('value' in result) return { value: { value: result.value, provider } };
+        const error = result.error;
+        lastError = error;
+        const action = this.recordFailure(provider, error);
+        if (action === 'return') return { error: run.signal.aborted ? run.abortError() : error, final: true };
+        if (action === 'larger-context' || action === 'policy-fallback') return { error, final: false };
+        if (action !== 'skip-until-reset') excluded.add(provider.name);
+      }
+      // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
+      // circuit is not waited on: its cooldown is long, and the caller is better told at once.
+      const waiting = serving.filter(
+        (provider) => eligible(provider) && this.#state.tracker.isCircuitAdmissible(provider.name, Date.now()),
+      );
+      if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
+      const readyAt = Math.min(...waiting.map((provider) => this.#state.tracker.readyAt(provider.name, Date.now())));
+      const pause = Math.max(0, readyAt - Date.now()) + jitter(routing.retryDelayMs);
+      if (Date.now() + pause >= run.deadline) break;
+      await run.sleep(pause);
+    }
+    if (run.signal.aborted) return { error: run.abortError(), final: true };
+    if (lastError) return { error: lastError, final: false };
+    const now = Date.now();
+    const readyAt = Math.min(...serving.map((provider) => this.#state.tracker.readyAt(provider.name, now)));
+    return { error: noProvider(model, run, readyAt - now), final: false };
+  }
+
+  async #tryOnce<T>(
+    provider: Provider,
+    target: Target,
+    model: string,
+    run: Run,
+    attempt: Attempter<T>,
+    tries: Map<string, number>,
+  ): Promise<{ value: T } | { error: SwitchboardError }> {
+    tries.set(provider.name, (tries.get(provider.name) ?? 0) + 1);
+    this.#state.tracker.countRequest(provider.name);
+    const started = performance.now();
+    try {
+      const value = await attempt(provider, target, run, model);
+      const latencyMs = performance.now() - started;
+      this.#state.tracker.recordSuccess(provider.name, latencyMs);
+      run.attempts.push({ provider: provider.name, model: target.model, status: 200, outcome: 'ok', latencyMs });
+      return { value };
+    } catch (thrown) {
+      const error = this.#asError(thrown, provider);
+      const status = error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'aborted' ? 0 : error.status;
+      run.attempts.push({
+        provider: provider.name,
+        model: target.model,
+        status,
+        outcome: error.kind,
+        reason: error.message,
+        latencyMs: performance.now() - started,
+      });
+      return { error };
+    }
+  }
+
+  /** Applies the failover table's health consequence for one failed attempt; returns the action. */
+  recordFailure(provider: Provider, error: SwitchboardError) {
+    const action = actionFor[error.kind];
+    const now = Date.now();
+    if (action === 'count-and-next') this.#state.tracker.recordFailure(provider.name, now, error.message);
+    else if (action === 'take-out') this.#state.tracker.takeOut(provider.name, now, error.message);
+    else if (action === 'skip-until-reset') {
+      this.#state.tracker.noteError(provider.name, now, error.message);
+      this.#state.tracker.rateLimitedUntil(
+        provider.name,
+        now + (error.retryAfterMs ?? this.#state.config.routing.rateLimitWaitMs),
+      );
+    } else if (error.kind !== 'aborted') this.#state.tracker.noteError(provider.name, now, error.message);
+    return action;
+  }
+
+  #asError(thrown: unknown, provider: Provider): SwitchboardError {
+    const error =
+      thrown instanceof SwitchboardError
+        ? thrown
+        : new SwitchboardError(
+            {
+              message: `${provider.name}: ${(thrown as Error)?.message ?? String(thrown)}`,
+              status: 502,
+              type: 'server_error',
+              kind: 'malformed',
+              provider: provider.name,
+            },
+            { cause: thrown },
+          );
+    const message = redact(error.message, this.#state.secrets);
+    if (message !== error.message) error.message = message;
+    return error;
+  }
+
+  /** Records what a response's headers say of the provider's rate limits; returns its wait hint in ms. */
+  noteHeaders(provider: Provider, headers: Record<string, string>): number | undefined {
+    if (provider.rateLimitHeaders === 'none' && headers['retry-after'] === undefined) return undefined;
+    const now = Date.now();
+    const info = readRateLimit(headers, provider.rateLimitHeaders, now);
+    if (info === undefined) return undefined;
+    this.#state.tracker.noteRateLimit(provider.name, info);
+    return info.retryAt === undefined ? undefined : info.retryAt - now;
+  }
+
+  #order(candidates: Provider[], strategy: Strategy, model: string): Provider[] {
+    if (candidates.length <= 1) return candidates;
+    const health = (name: string) => this.#state.tracker.health(name);
+    const now = Date.now();
+    const ordered = strategy(candidates, { model, health, now });
+    // A provider close to its rate limit goes after the others, whatever the strategy says.
+    const limit = this.#state.config.routing.rateLimitHeadroom;
+    const roomy = ordered.filter((provider) => headroom(health(provider.name), now) >= limit);
+    return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((provider) => !roomy.includes(provider))];
+  }
+
+  #withAttempts(error: SwitchboardError, run: Run): SwitchboardError {
+    if (error.attempts.length > 0 || run.attempts.length === 0) return error;
+    return error.with({ attempts: run.attempts });
+  }
+}
+
+function noProvider(model: string, run: Run, retryAfterMs?: number): SwitchboardError {
+  return new SwitchboardError({
+    message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
+    status: 503,
+    type: 'server_error',
+    code: 'no_provider_available',
+    kind: 'server',
+    attempts: run.attempts,
+    ...(retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {}),
+  });
+}
+
+/** The error for "every candidate failed": the most telling status, every attempt listed. */
+export function allFailed(run: Run): SwitchboardError {
+  const attempts = run.attempts;
+  if (attempts.length === 0) return noProvider(run.request.model, run);
+  const kinds = new Set(attempts.map((attempt) => attempt.outcome));
+  const only = kinds.size === 1 ? [...kinds][0] : undefined;
+  const status =
+    only === 'rate-limited'
+      ? 429
+      : only === 'model-not-found'
+        ? 404
+        : only === 'timeout'
+          ? 504
+          : kinds.has('rate-limited')
+            ? 429
+            : 503;
+  const list = attempts.map(
+    (attempt) => `${attempt.provider} (${attempt.status || attempt.outcome}: ${attempt.reason ?? attempt.outcome})`,
+  );
+  return new SwitchboardError({
+    message: `every provider failed for "${run.request.model}": ${list.join('; ')}`,
+    status,
+    type:
+      status === 429
+        ? 'rate_limit_error'
+        : status === 404
+          ? 'not_found_error'
+          : status === 504
+            ? 'timeout_error'
+            : 'server_error',
+    code: 'all_providers_failed',
+    kind: status === 429 ? 'rate-limited' : status === 404 ? 'model-not-found' : status === 504 ? 'timeout' : 'server',
+    attempts,
+  });
+}
