@@ -135,7 +135,6 @@ export class Router {
     const secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
     Object.assign(this.#state, { config, byModel, tracker, secrets } satisfies RoutingState);
     this.#providers = providers;
-    Object.assign(this.#streamContext, { transport: this.#transport, config, secrets: this.#state.secrets });
     this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
   }
 
@@ -189,9 +188,9 @@ export class Router {
   }
 
   readonly #streamContext: StreamContext = {
-    transport: undefined as unknown as Transport,
-    config: undefined as unknown as Config,
-    secrets: [],
+    transport: () => this.#transport,
+    config: () => this.#state.config,
+    secrets: () => this.#state.secrets,
     firstTokenMs: (provider, model) => {
       const timeouts = this.#state.config.routing.timeouts;
       return timeouts.firstTokenMs === 'auto'

@@ -18,10 +18,11 @@ import { addCost, costOf } from './cost.ts';
 import type { Provider } from './provider.ts';
 import type { Run } from './run.ts';
 
+/** What a stream needs from its router; read per use, so a reload applies to the next attempt. */
 export interface StreamContext {
-  transport: Transport;
-  config: Config;
-  secrets: readonly string[];
+  transport(): Transport;
+  config(): Config;
+  secrets(): readonly string[];
   /** The first-token deadline for this provider and model, in ms. */
   firstTokenMs(provider: Provider, model: string): number;
   noteFirstToken(provider: Provider, model: string, ms: number): void;
@@ -130,7 +131,7 @@ export async function openSegment(
   context: StreamContext,
   continuation?: Continuation,
 ): Promise<Segment> {
-  const { timeouts, responseModel } = context.config.routing;
+  const { timeouts, responseModel } = context.config().routing;
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', onRunAbort, { once: true });
@@ -152,7 +153,7 @@ export async function openSegment(
   };
   try {
     const wire = provider.adapter.encode(continuationRequest(run.request, continuation), target);
-    const response = await context.transport.open(provider.endpoint, wire, {
+    const response = await context.transport().open(provider.endpoint, wire, {
       provider: provider.name,
       signal: controller.signal,
       firstByteMs: firstTokenMs,
@@ -238,7 +239,7 @@ interface RelayInput {
 
 /** Relays chunks to the caller, continuing on another provider when a stream breaks after content. */
 export async function* relay(result: StreamResult, { first, run, context }: RelayInput): AsyncGenerator<ChatChunk> {
-  const { streamRecovery, responseModel } = context.config.routing;
+  const { streamRecovery, responseModel } = context.config().routing;
   const rename = responseModel === 'generic';
   let segment = first;
   let delivered = '';
@@ -291,7 +292,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
         complete = true;
         return;
       } catch (thrown) {
-        const error = asStreamError(thrown, segment.provider, run, context.secrets);
+        const error = asStreamError(thrown, segment.provider, run, context.secrets());
         result.skippedEvents += segment.state.malformed;
         segment.state.malformed = 0;
         await segment.close();
