@@ -9,7 +9,7 @@ export { type Action, actionFor } from './router/classify.ts';
 export type { BreakerPolicy, Circuit, CircuitState } from './router/health.ts';
 export type { ProbeResult } from './router/probe.ts';
 export type { CompletionResult, ModelInfo, ProviderStatus, RequestOptions, RouterOptions } from './router/router.ts';
-export { allFailed, createRouter, Router } from './router/router.ts';
+export { createRouter, Router } from './router/router.ts';
 export { type ProviderChoice, selectProvider } from './router/select.ts';
 export { type Strategy, type StrategyContext, strategies } from './router/strategies.ts';
 export { StreamResult } from './router/stream.ts';

@@ -34,10 +34,10 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     const error = toHttpError(thrown);
     if (error.code === 'internal_error') context.logger.error({ reqId: request.id, err: thrown }, 'unhandled error');
     noteError(request, reply, error);
-    sendError(context, request, reply, error);
+    sendError(request, reply, error);
   });
   server.setNotFoundHandler((request, reply) => {
-    sendError(context, request, reply, routeNotFound(request.method, request.url));
+    sendError(request, reply, routeNotFound(request.method, request.url));
   });
   server.addHook('onResponse', (request, reply, done) => {
     logResponse(context, request, reply);
@@ -122,26 +122,10 @@ function dialectOf(request: FastifyRequest): Dialect {
   return (request.routeOptions.config as { dialect?: Dialect }).dialect ?? openaiDialect;
 }
 
-function sendError(context: GatewayContext, request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {
+function sendError(request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {
   reply.code(error.status);
   reply.headers(errorHeaders(error));
   reply.header('x-request-id', request.id);
   reply.header('x-switchboard-latency-ms', formatMs(reply.elapsedTime));
-  if (error.status === 429 && error.retryAfterMs === undefined) {
-    const seconds = retryAfterSeconds(context, request);
-    if (seconds !== undefined) reply.header('retry-after', String(seconds));
-  }
   reply.send(dialectOf(request).error(error));
-}
-
-/** For "every provider is rate-limited": when the first provider of the model takes requests again. */
-function retryAfterSeconds(context: GatewayContext, request: FastifyRequest): number | undefined {
-  const model = (request.body as { model?: unknown } | undefined)?.model;
-  const now = Date.now();
-  let earliest = Number.POSITIVE_INFINITY;
-  for (const provider of Object.values(context.router.status())) {
-    if (typeof model === 'string' && !provider.models.includes(model)) continue;
-    earliest = Math.min(earliest, Math.max(provider.rateLimitedUntil ?? now, provider.cooldownUntil ?? now));
-  }
-  return Number.isFinite(earliest) && earliest > now ? Math.ceil((earliest - now) / 1000) : undefined;
 }

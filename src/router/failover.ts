@@ -2,7 +2,7 @@
 // each failure through the table in classify.ts, record its health consequence, and move on;
 // then the model's fallbacks; and when nothing answered, the most telling error.
 import type { Config } from '../config/schema.ts';
-import { SwitchboardError } from '../protocol/errors.ts';
+import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
 import { redact } from '../protocol/redact.ts';
 import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
@@ -47,7 +47,19 @@ export class Failover {
     }
     if (refusal) throw this.#withAttempts(refusal, run);
     if (run.signal.aborted) throw this.#withAttempts(run.abortError(), run);
-    throw allFailed(run);
+    throw allFailed(run, this.#untilReady(chain));
+  }
+
+  /** Ms until the first provider of these models takes requests again (0 if one does now). */
+  #untilReady(models: readonly string[]): number {
+    const now = Date.now();
+    let readyAt = Number.POSITIVE_INFINITY;
+    for (const model of models) {
+      for (const provider of this.#state.byModel.get(model) ?? []) {
+        readyAt = Math.min(readyAt, this.#state.tracker.readyAt(provider.name, now));
+      }
+    }
+    return readyAt - now;
   }
 
   async routeModel<T>(
@@ -101,9 +113,7 @@ export class Failover {
     }
     if (run.signal.aborted) return { error: run.abortError(), final: true };
     if (lastError) return { error: lastError, final: false };
-    const now = Date.now();
-    const readyAt = Math.min(...serving.map((provider) => this.#state.tracker.readyAt(provider.name, now)));
-    return { error: noProvider(model, run, readyAt - now), final: false };
+    return { error: noProvider(model, run, this.#untilReady([model])), final: false };
   }
 
   async #tryOnce<T>(
@@ -200,6 +210,11 @@ export class Failover {
   }
 }
 
+/** A wait hint only when it is one: positive and finite. */
+function hint(retryAfterMs: number | undefined): { retryAfterMs?: number } {
+  return retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {};
+}
+
 function noProvider(model: string, run: Run, retryAfterMs?: number): SwitchboardError {
   return new SwitchboardError({
     message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
@@ -208,42 +223,33 @@ function noProvider(model: string, run: Run, retryAfterMs?: number): Switchboard
     code: 'no_provider_available',
     kind: 'server',
     attempts: run.attempts,
-    ...(retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {}),
+    ...hint(retryAfterMs),
   });
 }
 
-/** The error for "every candidate failed": the most telling status, every attempt listed. */
-export function allFailed(run: Run): SwitchboardError {
+const kindOfStatus = { 404: 'model-not-found', 429: 'rate-limited', 503: 'server', 504: 'timeout' } as const;
+
+/**
+ * The error for "every candidate failed": the most telling status (404 or 504 when every attempt
+ * failed that way, 429 when any was rate-limited, else 503), every attempt listed, and when to
+ * come back if that is known.
+ */
+export function allFailed(run: Run, retryAfterMs?: number): SwitchboardError {
   const attempts = run.attempts;
-  if (attempts.length === 0) return noProvider(run.request.model, run);
+  if (attempts.length === 0) return noProvider(run.request.model, run, retryAfterMs);
   const kinds = new Set(attempts.map((attempt) => attempt.outcome));
   const only = kinds.size === 1 ? [...kinds][0] : undefined;
-  const status =
-    only === 'rate-limited'
-      ? 429
-      : only === 'model-not-found'
-        ? 404
-        : only === 'timeout'
-          ? 504
-          : kinds.has('rate-limited')
-            ? 429
-            : 503;
+  const status = only === 'model-not-found' ? 404 : only === 'timeout' ? 504 : kinds.has('rate-limited') ? 429 : 503;
   const list = attempts.map(
     (attempt) => `${attempt.provider} (${attempt.status || attempt.outcome}: ${attempt.reason ?? attempt.outcome})`,
   );
   return new SwitchboardError({
     message: `every provider failed for "${run.request.model}": ${list.join('; ')}`,
     status,
-    type:
-      status === 429
-        ? 'rate_limit_error'
-        : status === 404
-          ? 'not_found_error'
-          : status === 504
-            ? 'timeout_error'
-            : 'server_error',
+    type: errorTypeFor(status),
     code: 'all_providers_failed',
-    kind: status === 429 ? 'rate-limited' : status === 404 ? 'model-not-found' : status === 504 ? 'timeout' : 'server',
+    kind: kindOfStatus[status],
     attempts,
+    ...hint(retryAfterMs),
   });
 }

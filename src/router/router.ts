@@ -7,7 +7,7 @@ import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/erro
 import type { Target } from '../providers/adapter.ts';
 import { Transport } from '../providers/transport.ts';
 import { costOf } from './cost.ts';
-import { type Attempter, allFailed, Failover, type RoutingState } from './failover.ts';
+import { type Attempter, Failover, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
@@ -343,4 +343,4 @@ export function createRouter(config: ConfigInput | Config, options?: RouterOptio
 }
 
 export type { Attempter, ChatChunk };
-export { allFailed, StreamResult };
+export { StreamResult };

@@ -283,6 +283,7 @@ describe('failover table', () => {
     const error = await rejection(router.complete(hello));
     assert.equal(error.status, 429);
     assert.equal(error.attempts.length, 1);
+    assert.ok(error.retryAfterMs! > 58_000 && error.retryAfterMs! <= 60_000, `come back in ${error.retryAfterMs} ms`);
     await router.close();
   });
 });
