@@ -104,3 +104,18 @@ export function errorTypeFor(status: number): string {
 export function invalidRequest(message: string, param: string | null = null, code: string | null = null, status = 400) {
   return new SwitchboardError({ message, status, type: 'invalid_request_error', code, kind: 'bad-request', param });
 }
+
+/** The error for work the caller abandoned (its AbortSignal fired); a SwitchboardError reason is kept as is. */
+export function abortedBy(reason: unknown, provider?: string): SwitchboardError {
+  if (reason instanceof SwitchboardError) return reason;
+  return new SwitchboardError(
+    {
+      message: 'request aborted by the caller',
+      status: 499,
+      type: 'request_aborted',
+      kind: 'aborted',
+      ...(provider === undefined ? {} : { provider }),
+    },
+    { cause: reason },
+  );
+}

@@ -1,8 +1,8 @@
 // The only I/O in providers/: HTTP to upstreams on undici, with one keep-alive pool
 // per origin, connect / first-byte / idle timeouts, and the caller's AbortSignal
 // carried into the socket so an abandoned call closes its upstream request.
-import { Agent, errors as undiciErrors } from 'undici';
-import { type FailureKind, SwitchboardError } from '../protocol/errors.ts';
+import { Agent } from 'undici';
+import { abortedBy, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
 import type { WireRequest, WireResponse } from './adapter.ts';
 
 export interface TransportOptions {
@@ -123,20 +123,7 @@ const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOU
 /** Classifies a network failure where it is first understood. */
 export function transportError(error: unknown, options: SendOptions): SwitchboardError {
   if (error instanceof SwitchboardError) return error;
-  const reason = options.signal?.aborted ? options.signal.reason : undefined;
-  if (reason instanceof SwitchboardError) return reason;
-  if (reason !== undefined) {
-    return new SwitchboardError(
-      {
-        message: 'request aborted by the caller',
-        status: 499,
-        type: 'request_aborted',
-        kind: 'aborted',
-        provider: options.provider,
-      },
-      { cause: reason },
-    );
-  }
+  if (options.signal?.aborted) return abortedBy(options.signal.reason, options.provider);
   const code = (error as { code?: string }).code ?? '';
   const kind: FailureKind = timeoutCodes.has(code) ? 'timeout' : 'connect';
   const what =
@@ -144,7 +131,7 @@ export function transportError(error: unknown, options: SendOptions): Switchboar
       ? `no response within ${options.firstByteMs} ms`
       : code === 'UND_ERR_BODY_TIMEOUT'
         ? `stream idle for ${options.idleMs} ms`
-        : error instanceof undiciErrors.UndiciError || error instanceof Error
+        : error instanceof Error
           ? `${code ? `${code}: ` : ''}${(error as Error).message}`
           : String(error);
   return new SwitchboardError(

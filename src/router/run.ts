@@ -2,7 +2,7 @@
 // made for it. Every attempt of a request shares the one deadline.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatRequest } from '../protocol/chat.ts';
-import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
+import { type Attempt, abortedBy, SwitchboardError } from '../protocol/errors.ts';
 import type { Strategy } from './strategies.ts';
 
 export class Run {
@@ -54,12 +54,7 @@ export class Run {
 
   /** The error that ends the run because it was aborted, classified like any other. */
   abortError(): SwitchboardError {
-    const reason = this.signal.reason;
-    if (reason instanceof SwitchboardError) return reason;
-    return new SwitchboardError(
-      { message: 'request aborted by the caller', status: 499, type: 'request_aborted', kind: 'aborted' },
-      { cause: reason },
-    );
+    return abortedBy(this.signal.reason);
   }
 
   /** Waits, unless the run is aborted first. */
