@@ -104,7 +104,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const shownHost = host === '0.0.0.0' || host === '::' ? loopback : host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${address.port}`;
   logger.info(
-    { url, providers: Object.keys(config.providers), models: router.models().map((model) => model.id) },
+    { url, providers: Object.keys(router.status()), models: router.models().map((model) => model.id) },
     'switchboard gateway listening',
   );
 
@@ -126,7 +126,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       const restart = (['port', 'host', 'bodyLimitBytes'] as const).filter((key) => next.server[key] !== config.server[key]);
       if (restart.length > 0) logger.warn({ settings: restart.map((key) => `server.${key}`) }, 'these take effect on restart');
       config = next;
-      logger.info({ providers: Object.keys(next.providers) }, 'config reloaded');
+      logger.info({ providers: Object.keys(router.status()) }, 'config reloaded');
     },
     close(graceMs = config.server.drainMs) {
       closed ??= drain(server, context, graceMs).then(async () => {
