@@ -69,6 +69,27 @@ const TimeoutsSchema = z.strictObject({
   totalMs: positiveMs.default(120_000),
 });
 
+const UpstreamLimitsSchema = z.strictObject({
+  /** A whole non-streamed answer. */
+  responseBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
+  /** One server-sent event (or one line of it) in a stream. */
+  eventBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1024 * 1024),
+  /** The body of an error answer (status >= 400): read this far, no further. */
+  errorBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(64 * 1024),
+});
+
 const RoutingSchema = z.strictObject({
   strategy: z.string().default('priority'),
   failureThreshold: z.number().int().positive().default(3),
@@ -97,6 +118,8 @@ const RoutingSchema = z.strictObject({
   streamRecovery: z.boolean().default(true),
   /** `model` in answers: the generic name the caller asked for, or the provider's own. */
   responseModel: z.enum(['generic', 'provider']).default('generic'),
+  /** Upstream answers larger than these fail the attempt as malformed (it fails over); memory stays bounded. */
+  limits: UpstreamLimitsSchema.default(UpstreamLimitsSchema.parse({})),
 });
 
 const ServerSchema = z.strictObject({
@@ -108,6 +131,8 @@ const ServerSchema = z.strictObject({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  /** Deepest nesting of arrays and objects a request body may have; deeper bodies get a 400 before parsing. */
+  maxJsonDepth: z.number().int().positive().default(64),
   /** How long in-flight requests may take to finish on SIGTERM. */
   drainMs: z.number().int().nonnegative().default(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

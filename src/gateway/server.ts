@@ -6,6 +6,7 @@ import { createRouter, type Router } from '../router/router.ts';
 import { digestKeys } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { toHttpError } from './errors.ts';
+import { installJsonParser } from './json-body.ts';
 import { createLogger, type LoggerOption } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
@@ -80,9 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       (reply as unknown as FastifyReply).code(mapped.status).send(mapped.toJSON());
     },
   });
-  // curl -d sends form encoding and fetch sends text/plain unless told otherwise: parse any body as JSON.
-  server.removeContentTypeParser('text/plain');
-  server.addContentTypeParser('*', { parseAs: 'string' }, server.getDefaultJsonParser('error', 'error'));
+  installJsonParser(server, () => config.server.maxJsonDepth);
   registerRoutes(server, context);
 
   const open = config.server.apiKeys.length === 0;

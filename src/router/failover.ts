@@ -151,6 +151,9 @@ export class Failover {
   /** Applies the failover table's health consequence for one failed attempt; returns the action. */
   recordFailure(provider: Provider, error: SwitchboardError) {
     const action = actionFor[error.kind];
+    // A request refused before it was sent (it cannot be encoded, or asks for what the provider's
+    // protocol cannot express) says nothing about the provider: no error is counted against it.
+    if (error.provider === undefined && error.kind === 'bad-request') return action;
     const now = Date.now();
     if (action === 'count-and-next') this.#state.tracker.recordFailure(provider.name, now, error.message);
     else if (action === 'take-out') this.#state.tracker.takeOut(provider.name, now, error.message);

@@ -1,6 +1,8 @@
 // A configured upstream: its preset merged with the user's fields, resolved once at start.
 import type { Config, ProviderConfig } from '../config/schema.ts';
-import type { Adapter, Target } from '../providers/adapter.ts';
+import type { ChatRequest } from '../protocol/chat.ts';
+import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
+import type { Adapter, Target, WireRequest } from '../providers/adapter.ts';
 import { anthropicAdapter } from '../providers/anthropic.ts';
 import { openaiAdapter } from '../providers/openai.ts';
 import { type Preset, type Protocol, presets, type RateLimitDialect } from '../providers/presets.ts';
@@ -64,4 +66,22 @@ export function buildProviders(config: Config): Provider[] {
   return Object.entries(config.providers)
     .filter(([, provider]) => provider.enabled)
     .map(([name, provider]) => buildProvider(name, provider));
+}
+
+/**
+ * The provider's wire request for a caller's request. An encoding that fails (a value nested past
+ * the stack, a cycle from a library caller) is the caller's bad request, never the provider's
+ * failure: a 400 without a provider, which the failover loop neither retries nor counts.
+ */
+export function encodeFor(provider: Provider, request: ChatRequest, target: Target): WireRequest {
+  try {
+    return provider.adapter.encode(request, target);
+  } catch (thrown) {
+    if (thrown instanceof SwitchboardError) throw thrown;
+    throw invalidRequest(
+      `The request cannot be encoded for an upstream (${thrown instanceof Error ? thrown.name : 'error'}): nest it less deeply.`,
+      null,
+      'request_not_encodable',
+    );
+  }
 }

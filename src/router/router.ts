@@ -11,7 +11,7 @@ import { type Attempter, Failover, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
-import { buildProviders, type Provider } from './provider.ts';
+import { buildProviders, encodeFor, type Provider } from './provider.ts';
 import { Run } from './run.ts';
 import { headroom, strategies, strategyNames } from './strategies.ts';
 import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
@@ -251,7 +251,7 @@ export class Router {
   }
 
   async #attemptComplete(provider: Provider, target: Target, run: Run): Promise<ChatResponse> {
-    const wire = provider.adapter.encode(run.request, target);
+    const wire = encodeFor(provider, run.request, target);
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,

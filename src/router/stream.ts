@@ -15,7 +15,7 @@ import type { SseEvent, StreamState, Target } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
 import { addCost, costOf } from './cost.ts';
-import type { Provider } from './provider.ts';
+import { encodeFor, type Provider } from './provider.ts';
 import type { Run } from './run.ts';
 
 /** What a stream needs from its router; read per use, so a reload applies to the next attempt. */
@@ -152,7 +152,7 @@ export async function openSegment(
     await events?.return?.();
   };
   try {
-    const wire = provider.adapter.encode(continuationRequest(run.request, continuation), target);
+    const wire = encodeFor(provider, continuationRequest(run.request, continuation), target);
     const response = await context.transport().open(provider.endpoint, wire, {
       provider: provider.name,
       signal: controller.signal,
