@@ -12,3 +12,11 @@ export const standardOutput: Output = {
   out: (line) => process.stdout.write(`${line}\n`),
   error: (line) => process.stderr.write(`${line}\n`),
 };
+
+/**
+ * For commands that run until a signal (`serve`): when the reader of stderr goes away
+ * (`serve 2>&1 | head -1`), notices are lost silently instead of the write error ending the process.
+ */
+export function carryOnWithoutStderr(): void {
+  if (process.stderr.listenerCount('error') === 0) process.stderr.on('error', () => {});
+}

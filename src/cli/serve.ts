@@ -16,7 +16,7 @@ import {
   parseConfigFile,
   resolveConfigFile,
 } from './config-file.ts';
-import { type Output, standardOutput } from './output.ts';
+import { carryOnWithoutStderr, type Output, standardOutput } from './output.ts';
 
 export interface ServeOptions {
   config?: string;
@@ -72,6 +72,7 @@ function withOverrides(config: Config, options: ServeOptions): Config {
  * (the process then lives until a signal), or 1 when it cannot start.
  */
 export async function serve(options: ServeOptions, output: Output = standardOutput): Promise<number> {
+  carryOnWithoutStderr();
   let file: string;
   let loaded: LoadedConfig;
   try {
@@ -161,8 +162,12 @@ function installHandlers(gateway: Gateway, file: string, initial: LoadedConfig, 
     queue = queue.then(() => (stopping ? undefined : reload(reason)));
   };
 
-  const onHangup = () => schedule('SIGHUP');
-  process.on('SIGHUP', onHangup);
+  // Stays installed while draining: without a handler, SIGHUP's default action would end the
+  // process at once and cut the requests that still have time left.
+  process.on('SIGHUP', () => {
+    if (stopping) output.error('SIGHUP ignored: draining, not reloading');
+    else schedule('SIGHUP');
+  });
 
   if (options.watch !== false) {
     const name = basename(file);
@@ -188,7 +193,6 @@ function installHandlers(gateway: Gateway, file: string, initial: LoadedConfig, 
     stopping = true;
     watcher?.close();
     clearTimeout(debounce);
-    process.off('SIGHUP', onHangup);
     const drainMs = current.config.server.drainMs;
     output.error(`${signal}: draining requests in flight (up to ${drainMs} ms)`);
     try {

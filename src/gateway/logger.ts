@@ -1,6 +1,7 @@
 // The gateway's logger: pino, one JSON line per request, credentials redacted by path
 // (bodies are never logged at all). Pretty, coloured lines when stdout is a terminal.
 import { type Logger, type LoggerOptions, pino } from 'pino';
+import { createLogDestination } from './log-destination.ts';
 
 /** What `startGateway({ logger })` accepts: pino options, a pino logger to log through, or false for silence. */
 export type LoggerOption = LoggerOptions | Logger | false;
@@ -35,7 +36,8 @@ export async function createLogger(option: LoggerOption | undefined, level: stri
     );
   }
   // Asynchronous writes batch lines under load instead of one write(2) per request; flushed on close.
-  return pino(options, pino.destination({ dest: 1, sync: false }));
+  // A closed or failing stdout is reported once on stderr and then dropped (log-destination.ts).
+  return pino(options, createLogDestination({ fd: 1 }));
 }
 
 function isLogger(option: LoggerOption | undefined): option is Logger {
