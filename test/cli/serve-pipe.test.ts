@@ -88,11 +88,15 @@ describe('serve with a log reader that goes away', () => {
       ].join('\n'),
     );
     // `exec` so that the child's pid is the gateway's, and the signals reach it.
-    const child = spawn('/bin/sh', ['-c', `exec "$0" "$@" ${shell}`, process.execPath, mainPath, 'serve', '--config', file, '--no-watch'], {
-      cwd: repoRoot,
-      env: cleanEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      '/bin/sh',
+      ['-c', `exec "$0" "$@" ${shell}`, process.execPath, mainPath, 'serve', '--config', file, '--no-watch'],
+      {
+        cwd: repoRoot,
+        env: cleanEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     children.push(child);
     return { child, url: `http://127.0.0.1:${port}` };
   }
