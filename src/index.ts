@@ -3,9 +3,11 @@
 export { type LoadedConfig, loadConfig, parseConfigText, readConfig } from './config/load.ts';
 export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig } from './config/schema.ts';
 export type * from './protocol/chat.ts';
+export type * from './protocol/embeddings.ts';
 export { type Attempt, type FailureKind, SwitchboardError } from './protocol/errors.ts';
 export { type Preset, type PresetName, presets } from './providers/presets.ts';
 export { type Action, actionFor } from './router/classify.ts';
+export type { EmbeddingResult } from './router/embed.ts';
 export type { BreakerPolicy, Circuit, CircuitState } from './router/health.ts';
 export type { ProbeResult } from './router/probe.ts';
 export type { CompletionResult, ModelInfo, ProviderStatus, RequestOptions, RouterOptions } from './router/router.ts';

@@ -25,9 +25,16 @@ const ProviderSchema = z
     priority: z.number().int().default(100),
     models: z
       .record(z.string().min(1), z.string().min(1), { error: 'expected a map of generic model name to provider model name' })
-      .refine((models) => Object.keys(models).length > 0, {
-        message: 'a provider needs at least one model',
-      }),
+      .default({}),
+    /**
+     * Embedding models: generic name → this provider's name. Every provider mapping one generic
+     * name is declared to produce the same vectors; requests never cross to another name.
+     */
+    embeddings: z
+      .record(z.string().min(1), z.string().min(1), {
+        error: 'expected a map of generic embedding model name to provider model name',
+      })
+      .default({}),
     pricing: z.record(z.string(), ModelPricingSchema).default({}),
     /** Whether the provider continues a final assistant message; defaults to the preset's. */
     prefill: z.boolean().optional(),
@@ -40,8 +47,29 @@ const ProviderSchema = z
     if (!provider.preset && !provider.baseUrl) {
       context.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set baseUrl, or a preset that has one' });
     }
+    const embeddings = Object.keys(provider.embeddings);
+    if (Object.keys(provider.models).length === 0 && embeddings.length === 0) {
+      context.addIssue({ code: 'custom', path: ['models'], message: 'a provider needs at least one model' });
+    }
+    const protocol = provider.protocol ?? (provider.preset ? presets[provider.preset].protocol : 'openai');
+    if (protocol === 'anthropic' && embeddings.length > 0) {
+      context.addIssue({
+        code: 'custom',
+        path: ['embeddings'],
+        message: "Anthropic's API has no embeddings endpoint; serve embedding models from an OpenAI-protocol provider",
+      });
+    }
+    for (const model of embeddings) {
+      if (model in provider.models) {
+        context.addIssue({
+          code: 'custom',
+          path: ['embeddings', model],
+          message: `"${model}" is also in models; a name is a chat model or an embedding model`,
+        });
+      }
+    }
     for (const model of Object.keys(provider.pricing)) {
-      if (!(model in provider.models)) {
+      if (!(model in provider.models) && !(model in provider.embeddings)) {
         context.addIssue({ code: 'custom', path: ['pricing', model], message: `priced model "${model}" is not in models` });
       }
     }
@@ -149,13 +177,36 @@ export const ConfigSchema = z
       context.addIssue({ code: 'custom', path: ['providers'], message: 'configure at least one provider' });
     }
     const served = new Set(Object.values(config.providers).flatMap((provider) => Object.keys(provider.models)));
+    const embedding = new Set(Object.values(config.providers).flatMap((provider) => Object.keys(provider.embeddings)));
+    for (const [name, provider] of Object.entries(config.providers)) {
+      for (const model of Object.keys(provider.models)) {
+        if (embedding.has(model)) {
+          context.addIssue({
+            code: 'custom',
+            path: ['providers', name, 'models', model],
+            message: `"${model}" is an embedding model at another provider; a name is a chat model or an embedding model`,
+          });
+        }
+      }
+    }
     for (const [model, chain] of Object.entries(config.routing.fallbacks)) {
+      // Vectors from two embedding models live in different spaces: mixing them corrupts an index.
+      if (embedding.has(model)) {
+        context.addIssue({
+          code: 'custom',
+          path: ['routing', 'fallbacks', model],
+          message: `"${model}" is an embedding model; embedding models never fall back to another model (their vectors are not comparable)`,
+        });
+        continue;
+      }
       for (const [index, fallback] of chain.entries()) {
         if (!served.has(fallback)) {
           context.addIssue({
             code: 'custom',
             path: ['routing', 'fallbacks', model, index],
-            message: `no provider serves "${fallback}"`,
+            message: embedding.has(fallback)
+              ? `"${fallback}" is an embedding model, not a chat model`
+              : `no provider serves "${fallback}"`,
           });
         }
       }

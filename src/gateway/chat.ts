@@ -10,10 +10,11 @@ import type { Dialect } from './dialects.ts';
 import { clientClosed, pathOf, shuttingDown } from './errors.ts';
 import { formatMs, writeStream } from './stream.ts';
 
-export const chatPaths: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/messages']);
+/** The routes whose requests go to the router, counted in the request metrics even when refused. */
+export const chatPaths: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/messages', '/v1/embeddings']);
 
-/** One chat request's bookkeeping, from the handler to its log line. */
-class Exchange {
+/** One routed request's bookkeeping, from the handler to its log line. */
+export class Exchange {
   readonly context: GatewayContext;
   readonly controller = new AbortController();
   readonly stream: boolean;
@@ -25,10 +26,10 @@ class Exchange {
   recoveries = 0;
   /** Logged and counted; a client that left may bring two paths here. */
   finished = false;
-  constructor(context: GatewayContext, chat: ChatRequest) {
+  constructor(context: GatewayContext, request: { model: string; stream?: boolean | null | undefined }) {
     this.context = context;
-    this.stream = chat.stream === true;
-    this.model = chat.model;
+    this.stream = request.stream === true;
+    this.model = request.model;
   }
 }
 
@@ -45,15 +46,26 @@ function onExchangeClose(this: TrackedResponse): void {
   if (context.inflight === 0 && context.closing) context.onIdle?.();
 }
 
+/** Starts the bookkeeping of a routed request: the client leaving aborts it, and drain waits for it. */
+export function beginExchange(
+  context: GatewayContext,
+  reply: FastifyReply,
+  request: { model: string; stream?: boolean | null | undefined },
+): Exchange {
+  const exchange = new Exchange(context, request);
+  const response = reply.raw as TrackedResponse;
+  response.switchboardExchange = exchange;
+  context.inflight += 1;
+  response.once('close', onExchangeClose);
+  return exchange;
+}
+
 export function createChatHandler(context: GatewayContext, dialect: Dialect) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (context.closing) throw shuttingDown();
     const chat = dialect.request(request.body);
-    const exchange = new Exchange(context, chat);
+    const exchange = beginExchange(context, reply, chat);
     const response = reply.raw as TrackedResponse;
-    response.switchboardExchange = exchange;
-    context.inflight += 1;
-    response.once('close', onExchangeClose);
     const strategy = request.headers['x-switchboard-strategy'];
     const options = { signal: exchange.controller.signal, strategy: typeof strategy === 'string' ? strategy : undefined };
 

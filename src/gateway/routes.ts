@@ -7,6 +7,7 @@ import { isAuthorized } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
 import type { GatewayContext } from './context.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
+import { createEmbeddingsHandler } from './embeddings.ts';
 import { errorHeaders, methodNotAllowed, routeNotFound, toHttpError, unauthorized } from './errors.ts';
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
@@ -58,6 +59,8 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     { onRequest: authenticate, dialect: anthropicDialect },
     createChatHandler(context, anthropicDialect),
   );
+
+  route(server, 'POST', '/v1/embeddings', { onRequest: authenticate }, createEmbeddingsHandler(context));
 
   route(server, 'GET', '/v1/models', { onRequest: authenticate }, async () => ({
     object: 'list',

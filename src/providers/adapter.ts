@@ -1,6 +1,7 @@
 // The seam between the canonical format and one wire protocol.
 // Adapters are pure: plain data in, plain data out, no I/O, no timers, no clocks.
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
+import type { EmbeddingRequest, EmbeddingResponse } from '../protocol/embeddings.ts';
 
 /** What the transport sends: a path below the provider's base URL, headers and a body. */
 export interface WireRequest {
@@ -58,6 +59,13 @@ export interface Adapter<State extends StreamState = StreamState> {
   decodeEvent(event: SseEvent, state: State): ChatChunk[];
   /** Chunks owed at the end of a stream that ended cleanly (for example a final usage chunk). */
   endStream?(state: State): ChatChunk[];
+}
+
+/** Pure transforms for one protocol's embeddings endpoint. */
+export interface EmbeddingsCodec {
+  encode(request: EmbeddingRequest, target: Target): WireRequest;
+  /** Checks the answer against the request (one vector per input, the dimensions asked for); throws SwitchboardError. */
+  decode(response: WireResponse, target: Target, request: EmbeddingRequest): EmbeddingResponse;
 }
 
 /** Builds the authentication and content headers common to every protocol. */

@@ -20,12 +20,17 @@ export interface RoutingState {
   tracker: FailoverTracker;
   /** Configured keys, scrubbed from every error message. */
   secrets: readonly string[];
+  /** The generic names in `byModel` that are embedding models (never chat, never a fallback). */
+  embeddingModels: ReadonlySet<string>;
 }
+
+/** What the loop needs of a request: the generic model it asks for. */
+type Routed = Run<{ model: string }>;
 
 type Outcome<T> = { value: T } | { error: SwitchboardError; final: boolean };
 
 /** Raised inside an attempt with what the router needs to account for it. */
-export type Attempter<T> = (provider: Provider, target: Target, run: Run, model: string) => Promise<T>;
+export type Attempter<T> = (provider: Provider, target: Target, run: Routed, model: string) => Promise<T>;
 
 export class Failover {
   readonly #state: RoutingState;
@@ -35,7 +40,7 @@ export class Failover {
   }
 
   /** Tries the asked model, then its fallbacks, until one answers. */
-  async route<T>(run: Run, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
+  async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
     const chain = [run.request.model, ...(this.#state.config.routing.fallbacks[run.request.model] ?? [])];
     let refusal: SwitchboardError | undefined;
     for (const model of chain) {
@@ -64,7 +69,7 @@ export class Failover {
 
   async routeModel<T>(
     model: string,
-    run: Run,
+    run: Routed,
     attempt: Attempter<T>,
     exclude: ReadonlySet<string> = new Set(),
   ): Promise<Outcome<{ value: T; provider: Provider }>> {
@@ -85,7 +90,7 @@ export class Failover {
       for (const provider of ordered) {
         if (run.signal.aborted) return { error: run.abortError(), final: true };
         if (!this.#state.tracker.admit(provider.name, Date.now())) continue;
-        const target: Target = { ...provider.target, model: provider.models[model] as string };
+        const target: Target = { ...provider.target, model: (provider.models[model] ?? provider.embeddings[model]) as string };
         let result = await this.#tryOnce(provider, target, model, run, attempt, tries);
         if ('error' in result && isQuickRetry(result.error) && eligible(provider) && !run.signal.aborted) {
           this.recordFailure(provider, result.error);
@@ -120,7 +125,7 @@ export class Failover {
     provider: Provider,
     target: Target,
     model: string,
-    run: Run,
+    run: Routed,
     attempt: Attempter<T>,
     tries: Map<string, number>,
   ): Promise<{ value: T } | { error: SwitchboardError }> {
@@ -207,7 +212,7 @@ export class Failover {
     return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((provider) => !roomy.includes(provider))];
   }
 
-  #withAttempts(error: SwitchboardError, run: Run): SwitchboardError {
+  #withAttempts(error: SwitchboardError, run: Routed): SwitchboardError {
     if (error.attempts.length > 0 || run.attempts.length === 0) return error;
     return error.with({ attempts: run.attempts });
   }
@@ -218,7 +223,7 @@ function hint(retryAfterMs: number | undefined): { retryAfterMs?: number } {
   return retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {};
 }
 
-function noProvider(model: string, run: Run, retryAfterMs?: number): SwitchboardError {
+function noProvider(model: string, run: Routed, retryAfterMs?: number): SwitchboardError {
   return new SwitchboardError({
     message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
     status: 503,
@@ -237,7 +242,7 @@ const kindOfStatus = { 404: 'model-not-found', 429: 'rate-limited', 503: 'server
  * failed that way, 429 when any was rate-limited, else 503), every attempt listed, and when to
  * come back if that is known.
  */
-export function allFailed(run: Run, retryAfterMs?: number): SwitchboardError {
+export function allFailed(run: Routed, retryAfterMs?: number): SwitchboardError {
   const attempts = run.attempts;
   if (attempts.length === 0) return noProvider(run.request.model, run, retryAfterMs);
   const kinds = new Set(attempts.map((attempt) => attempt.outcome));

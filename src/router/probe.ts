@@ -16,19 +16,27 @@ export interface ProbeResult {
   headers?: Record<string, string>;
 }
 
-/** Sends `max_tokens: 1` to the provider's first model; a probe that hangs is cut at `timeoutMs`. */
+/**
+ * Sends `max_tokens: 1` to the provider's first model (or embeds one word when it serves only
+ * embedding models); a probe that hangs is cut at `timeoutMs`.
+ */
 export async function probeProvider(
   provider: Provider,
   transport: Transport,
   timeoutMs: number,
   secrets: readonly string[],
 ): Promise<ProbeResult> {
-  const [generic, model] = Object.entries(provider.models)[0] as [string, string];
+  const chat = Object.entries(provider.models)[0];
+  const [generic, model] = chat ?? (Object.entries(provider.embeddings)[0] as [string, string]);
   const target = { ...provider.target, model };
-  const wire = provider.adapter.encode(
-    { model: generic, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1, stream: false },
-    target,
-  );
+  const embedding = { model: generic, input: 'ping' };
+  const wire =
+    chat === undefined && provider.embedder !== undefined
+      ? provider.embedder.encode(embedding, target)
+      : provider.adapter.encode(
+          { model: generic, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1, stream: false },
+          target,
+        );
   const timeout = new SwitchboardError({
     message: `${provider.name}: health check timed out after ${timeoutMs} ms`,
     status: 504,
@@ -47,7 +55,8 @@ export async function probeProvider(
       firstByteMs: timeoutMs,
       idleMs: timeoutMs,
     });
-    provider.adapter.decode(response, target);
+    if (chat === undefined && provider.embedder !== undefined) provider.embedder.decode(response, target, embedding);
+    else provider.adapter.decode(response, target);
     return { provider: provider.name, model, healthy: true, latencyMs: performance.now() - started, headers: response.headers };
   } catch (thrown) {
     const error =

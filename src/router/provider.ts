@@ -2,9 +2,10 @@
 import type { Config, ProviderConfig } from '../config/schema.ts';
 import type { ChatRequest } from '../protocol/chat.ts';
 import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
-import type { Adapter, Target, WireRequest } from '../providers/adapter.ts';
+import type { Adapter, EmbeddingsCodec, Target, WireRequest } from '../providers/adapter.ts';
 import { anthropicAdapter } from '../providers/anthropic.ts';
 import { openaiAdapter } from '../providers/openai.ts';
+import { openaiEmbeddings } from '../providers/openai-embeddings.ts';
 import { type Preset, type Protocol, presets, type RateLimitDialect } from '../providers/presets.ts';
 import { type Endpoint, parseEndpoint } from '../providers/transport.ts';
 
@@ -17,6 +18,10 @@ export interface Provider {
   priority: number;
   /** Generic model name → this provider's model name. */
   models: Readonly<Record<string, string>>;
+  /** Generic embedding model name → this provider's name. */
+  embeddings: Readonly<Record<string, string>>;
+  /** The protocol's embeddings endpoint; undefined when it has none (the config refuses embeddings there). */
+  embedder: EmbeddingsCodec | undefined;
   pricing: ProviderConfig['pricing'];
   rateLimitHeaders: RateLimitDialect;
   prefill: boolean;
@@ -27,6 +32,8 @@ export interface Provider {
 }
 
 const adapters: Record<Protocol, Adapter> = { openai: openaiAdapter, anthropic: anthropicAdapter };
+// Anthropic has no embeddings API.
+const embedders: Partial<Record<Protocol, EmbeddingsCodec>> = { openai: openaiEmbeddings };
 
 /** Merges a provider's config over its preset; explicit fields always win. */
 export function buildProvider(name: string, config: ProviderConfig): Provider {
@@ -48,6 +55,8 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
     endpoint: parseEndpoint(baseUrl),
     priority: config.priority,
     models: config.models,
+    embeddings: config.embeddings,
+    embedder: embedders[protocol],
     pricing: config.pricing,
     rateLimitHeaders: config.rateLimitHeaders ?? preset.rateLimitHeaders ?? 'none',
     prefill: config.prefill ?? preset.prefill ?? false,

@@ -3,17 +3,26 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
+import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
-import type { Target } from '../providers/adapter.ts';
+import type { Target, WireRequest } from '../providers/adapter.ts';
 import { Transport } from '../providers/transport.ts';
 import { costOf } from './cost.ts';
+import {
+  attemptEmbedding,
+  checkEmbeddingRequest,
+  type EmbeddingResult,
+  embeddingCost,
+  embeddingsUnavailable,
+  notAnEmbeddingModel,
+} from './embed.ts';
 import { type Attempter, Failover, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { settle } from './health.ts';
 import { type ProbeResult, probeProvider } from './probe.ts';
 import { buildProviders, encodeFor, type Provider } from './provider.ts';
 import { Run } from './run.ts';
-import { headroom, strategies, strategyNames } from './strategies.ts';
+import { headroom, type Strategy, strategies, strategyNames } from './strategies.ts';
 import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
 import { FailoverTracker, type ProviderHealth } from './tracker.ts';
 
@@ -125,15 +134,17 @@ export class Router {
       }
     }
     const byModel = new Map<string, Provider[]>();
+    const embeddingModels = new Set<string>();
     for (const provider of providers) {
-      for (const model of Object.keys(provider.models)) {
+      for (const model of [...Object.keys(provider.models), ...Object.keys(provider.embeddings)]) {
         const list = byModel.get(model) ?? [];
         list.push(provider);
         byModel.set(model, list);
       }
+      for (const model of Object.keys(provider.embeddings)) embeddingModels.add(model);
     }
     const secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
-    Object.assign(this.#state, { config, byModel, tracker, secrets } satisfies RoutingState);
+    Object.assign(this.#state, { config, byModel, tracker, secrets, embeddingModels } satisfies RoutingState);
     this.#providers = providers;
     this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
   }
@@ -187,6 +198,47 @@ export class Router {
     }
   }
 
+  /**
+   * Sends an embeddings request (OpenAI's body) to the providers of its model, failing over only
+   * between them: never to another model, whose vectors would not be comparable. Throws
+   * SwitchboardError: 400 for a bad body or a chat model, 404 for an unknown model, 503 (or 429,
+   * 504) listing every deployment of the model when none answered.
+   */
+  async embed(request: EmbeddingRequest, options: RequestOptions = {}): Promise<EmbeddingResult> {
+    checkEmbeddingRequest(request);
+    const model = request.model;
+    if (!this.#state.embeddingModels.has(model)) {
+      throw notAnEmbeddingModel(model, this.#state.byModel.has(model), this.#state.embeddingModels);
+    }
+    const run = new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
+    try {
+      const outcome = await this.#failover.routeModel(model, run, (provider, target) =>
+        attemptEmbedding(provider, target, run, (provider, wire) => this.#sendEmbedding(provider, wire, run)),
+      );
+      if ('error' in outcome) {
+        const { error } = outcome;
+        if (outcome.final || error.kind === 'context-length' || error.kind === 'content-policy') {
+          throw error.attempts.length > 0 ? error : error.with({ attempts: run.attempts });
+        }
+        const serving = this.#state.byModel.get(model) ?? [];
+        const readyAt = Math.min(...serving.map((provider) => this.#state.tracker.readyAt(provider.name, Date.now())));
+        throw embeddingsUnavailable(run, serving, readyAt - Date.now());
+      }
+      const { value, provider } = outcome.value;
+      if (this.#state.config.routing.responseModel === 'generic') value.model = model;
+      return {
+        response: value,
+        provider: provider.name,
+        model,
+        latencyMs: run.elapsedMs(),
+        attempts: run.attempts,
+        costUsd: embeddingCost(provider, model, value),
+      };
+    } finally {
+      run.finish();
+    }
+  }
+
   readonly #streamContext: StreamContext = {
     transport: () => this.#transport,
     config: () => this.#state.config,
@@ -232,6 +284,13 @@ export class Router {
     if (!Array.isArray(request.messages) || request.messages.length === 0) {
       throw invalidRequest('`messages` must be a non-empty array', 'messages');
     }
+    if (this.#state.embeddingModels.has(request.model)) {
+      throw invalidRequest(
+        `"${request.model}" is an embedding model; send it to POST /v1/embeddings (router.embed)`,
+        'model',
+        'wrong_model_type',
+      );
+    }
     if (!this.#state.byModel.has(request.model)) {
       throw new SwitchboardError({
         message: `model "${request.model}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
@@ -242,12 +301,27 @@ export class Router {
         param: 'model',
       });
     }
+    return new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
+  }
+
+  #strategy(options: RequestOptions): Strategy {
     const name = options.strategy ?? this.#state.config.routing.strategy;
     const strategy = strategies[name];
     if (strategy === undefined) {
       throw invalidRequest(`unknown strategy "${name}"; known: ${strategyNames.join(', ')}`, 'strategy', 'unknown_strategy');
     }
-    return new Run(request, strategy, this.#state.config.routing.timeouts.totalMs, options.signal);
+    return strategy;
+  }
+
+  /** One embeddings exchange under the run's deadline; notes the rate-limit headers and returns their wait hint. */
+  async #sendEmbedding(provider: Provider, wire: WireRequest, run: Run<EmbeddingRequest>) {
+    const response = await this.#transport.send(provider.endpoint, wire, {
+      provider: provider.name,
+      signal: run.signal,
+      firstByteMs: Math.max(1, Math.min(this.#state.config.routing.timeouts.responseMs, run.remainingMs())),
+      idleMs: this.#state.config.routing.timeouts.idleMs,
+    });
+    return { response, retryAfterMs: this.#failover.noteHeaders(provider, response.headers) };
   }
 
   async #attemptComplete(provider: Provider, target: Target, run: Run): Promise<ChatResponse> {
@@ -342,5 +416,5 @@ export function createRouter(config: ConfigInput | Config, options?: RouterOptio
   return new Router(config, options);
 }
 
-export type { Attempter, ChatChunk };
+export type { Attempter, ChatChunk, EmbeddingResult };
 export { StreamResult };

@@ -5,8 +5,9 @@ import type { ChatRequest } from '../protocol/chat.ts';
 import { type Attempt, abortedBy, SwitchboardError } from '../protocol/errors.ts';
 import type { Strategy } from './strategies.ts';
 
-export class Run {
-  readonly request: ChatRequest;
+/** Each request is routed by its generic model; chat and embedding requests alike. */
+export class Run<Request extends { model: string } = ChatRequest> {
+  readonly request: Request;
   readonly strategy: Strategy;
   readonly attempts: Attempt[] = [];
   /** `performance.now()` when the request arrived. */
@@ -18,7 +19,7 @@ export class Run {
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(this.#callerSignal?.reason);
 
-  constructor(request: ChatRequest, strategy: Strategy, totalMs: number, signal: AbortSignal | undefined) {
+  constructor(request: Request, strategy: Strategy, totalMs: number, signal: AbortSignal | undefined) {
     this.request = request;
     this.strategy = strategy;
     this.deadline = Date.now() + totalMs;
