@@ -3,7 +3,6 @@
 // out. The handler is made once per route; a request allocates its Exchange and AbortController.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { ChatRequest } from '../protocol/chat.ts';
 import type { Attempt, SwitchboardError } from '../protocol/errors.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';

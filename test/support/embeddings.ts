@@ -62,6 +62,6 @@ export function embeddingsAnswer(options: EmbeddingsOptions = {}): ScriptEntry {
 
 function floatsToBase64(values: number[]): string {
   const bytes = Buffer.alloc(values.length * 4);
-  values.forEach((value, index) => bytes.writeFloatLE(value, index * 4));
+  for (const [index, value] of values.entries()) bytes.writeFloatLE(value, index * 4);
   return bytes.toString('base64');
 }
