@@ -117,8 +117,8 @@ describe('bad input never reaches an upstream', () => {
   });
 
   it('404 in OpenAI shape for an unknown route', bounded, async () => {
-    const error = await refused(await fetch(`${switchboard.url}/v1/embeddings`, { method: 'POST', body: '{}' }), 404);
-    assert.equal(error.message, 'Invalid URL (POST /v1/embeddings)');
+    const error = await refused(await fetch(`${switchboard.url}/v1/audio/speech`, { method: 'POST', body: '{}' }), 404);
+    assert.equal(error.message, 'Invalid URL (POST /v1/audio/speech)');
   });
 
   it('405 with Allow for the wrong method', bounded, async () => {
