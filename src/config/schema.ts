@@ -41,6 +41,8 @@ const ProviderSchema = z
     rateLimitHeaders: z.enum(['openai', 'anthropic', 'openrouter', 'none']).optional(),
     /** Anthropic needs max_tokens on every request; used when the caller sets none. */
     defaultMaxTokens: z.number().int().positive().default(4096),
+    /** Responses API built-in tools this provider runs itself (`web_search`, `file_search`, …); others never get them. */
+    builtinTools: z.array(z.string().min(1)).default([]),
     enabled: z.boolean().default(true),
   })
   .superRefine((provider, context) => {
@@ -166,11 +168,26 @@ const ServerSchema = z.strictObject({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+/** Stored Responses API conversations (`store`, `previous_response_id`), kept in memory. */
+const ResponsesSchema = z.strictObject({
+  /** How long a stored response can be continued or fetched; OpenAI keeps them 30 days. */
+  retentionMs: positiveMs.default(30 * 24 * 60 * 60 * 1000),
+  /** At most this many stored responses; the oldest are dropped first. */
+  maxStored: z.number().int().positive().default(10_000),
+  /** At most about this many bytes of stored JSON; the oldest are dropped first. */
+  maxBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024),
+});
+
 export const ConfigSchema = z
   .strictObject({
     server: ServerSchema.default(ServerSchema.parse({})),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'), ProviderSchema),
     routing: RoutingSchema.default(RoutingSchema.parse({})),
+    responses: ResponsesSchema.default(ResponsesSchema.parse({})),
   })
   .superRefine((config, context) => {
     if (Object.keys(config.providers).length === 0) {

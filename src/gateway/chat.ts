@@ -10,7 +10,12 @@ import { clientClosed, pathOf, shuttingDown } from './errors.ts';
 import { formatMs, writeStream } from './stream.ts';
 
 /** The routes whose requests go to the router, counted in the request metrics even when refused. */
-export const chatPaths: ReadonlySet<string> = new Set(['/v1/chat/completions', '/v1/messages', '/v1/embeddings']);
+export const chatPaths: ReadonlySet<string> = new Set([
+  '/v1/chat/completions',
+  '/v1/messages',
+  '/v1/responses',
+  '/v1/embeddings',
+]);
 
 /** One routed request's bookkeeping, from the handler to its log line. */
 export class Exchange {
@@ -62,11 +67,18 @@ export function beginExchange(
 export function createChatHandler(context: GatewayContext, dialect: Dialect) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (context.closing) throw shuttingDown();
-    const chat = dialect.request(request.body);
+    const requested = dialect.request(request.body);
+    // Only a dialect with stored state (Responses) needs to wait; the others stay synchronous.
+    const chat = requested instanceof Promise ? await requested : requested;
     const exchange = beginExchange(context, reply, chat);
     const response = reply.raw as TrackedResponse;
     const strategy = request.headers['x-switchboard-strategy'];
-    const options = { signal: exchange.controller.signal, strategy: typeof strategy === 'string' ? strategy : undefined };
+    const only = dialect.only?.(chat);
+    const options = {
+      signal: exchange.controller.signal,
+      strategy: typeof strategy === 'string' ? strategy : undefined,
+      ...(only !== undefined && { only }),
+    };
 
     if (exchange.stream) {
       const result = await context.router.stream(chat, options);

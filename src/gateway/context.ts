@@ -1,12 +1,15 @@
 // What the routes share with the server: created once per gateway, swapped in place on reload.
 import type { Logger } from 'pino';
 import type { Router } from '../router/router.ts';
+import type { ResponseStore } from '../state/responses.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export interface GatewayContext {
   router: Router;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Stored Responses conversations; kept across reloads. */
+  responses: ResponseStore;
   /** SHA-256 of each configured API key; empty means no key is needed. */
   keyDigests: Buffer[];
   /** Generic model names, so only known names become metric labels. */

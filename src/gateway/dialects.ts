@@ -1,6 +1,7 @@
 // The wire dialects clients speak to the gateway. OpenAI Chat Completions is the canonical
 // format, so its dialect passes bodies through; Anthropic Messages (`POST /v1/messages`, for the
-// Anthropic SDK) is translated at the edge by the pure functions of providers/anthropic-inbound.ts.
+// Anthropic SDK) is translated at the edge by the pure functions of providers/anthropic-inbound.ts;
+// the Responses API (`POST /v1/responses`) is responses-dialect.ts.
 import type { ChatChunk, ChatRequest } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { anthropicErrorBody, createMessagesStreamEncoder, messagesResponseFromChat } from '../providers/anthropic-answer.ts';
@@ -12,17 +13,20 @@ import { errorEvent } from './errors.ts';
 /** How one stream's events are written: text for each chunk, for a complete end, and for a failure. */
 export interface EventEncoder {
   chunk(chunk: ChatChunk): string;
-  end(result: StreamResult): string;
+  /** May wait, e.g. to store the answer before the client hears that it is complete. */
+  end(result: StreamResult): string | Promise<string>;
   error(error: SwitchboardError): string;
 }
 
 export interface Dialect {
   /** Used in logs and as the route's name. */
-  name: 'openai' | 'anthropic';
+  name: 'openai' | 'anthropic' | 'responses';
   /** The canonical request for a parsed body; throws SwitchboardError (400 naming the field). */
-  request(body: unknown): ChatRequest;
-  /** The body of a complete, non-streamed answer. */
+  request(body: unknown): ChatRequest | Promise<ChatRequest>;
+  /** The body of a complete, non-streamed answer (or a promise of it). */
   response(result: CompletionResult, request: ChatRequest): unknown;
+  /** The only providers that may answer this request, when the dialect restricts them. */
+  only?(request: ChatRequest): readonly string[] | undefined;
   /** An encoder for one stream (may hold state, so one per stream). */
   events(request: ChatRequest): EventEncoder;
   /** The body of an error answer; its status is `error.status`. */

@@ -9,6 +9,7 @@ import type { GatewayContext } from './context.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
 import { createEmbeddingsHandler } from './embeddings.ts';
 import { errorHeaders, methodNotAllowed, routeNotFound, toHttpError, unauthorized } from './errors.ts';
+import { deleteStoredResponse, getStoredResponse, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
 
@@ -61,6 +62,17 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
   );
 
   route(server, 'POST', '/v1/embeddings', { onRequest: authenticate }, createEmbeddingsHandler(context));
+  const responses = responsesDialect(context);
+  route(server, 'POST', '/v1/responses', { onRequest: authenticate, dialect: responses }, createChatHandler(context, responses));
+  routeMethods(
+    server,
+    '/v1/responses/:id',
+    { onRequest: authenticate },
+    {
+      GET: (request) => getStoredResponse(context, request),
+      DELETE: (request) => deleteStoredResponse(context, request),
+    },
+  );
 
   route(server, 'GET', '/v1/models', { onRequest: authenticate }, async () => ({
     object: 'list',
@@ -105,11 +117,23 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
 
 /** Registers a route, and a 405 naming the allowed method for every other method on its path. */
 function route(server: FastifyInstance, method: 'GET' | 'POST', url: string, options: RouteOptions, handler: Handler): void {
+  routeMethods(server, url, options, { [method]: handler });
+}
+
+/** Registers a handler per method on one path, and a 405 naming them for every other method. */
+function routeMethods(
+  server: FastifyInstance,
+  url: string,
+  options: RouteOptions,
+  handlers: Partial<Record<'GET' | 'POST' | 'DELETE', Handler>>,
+): void {
   const { dialect, ...rest } = options;
   const config = { dialect: dialect ?? openaiDialect };
-  server.route({ method, url, ...rest, config, handler });
-  const allowed = method === 'GET' ? 'GET, HEAD' : method;
-  const others = allMethods.filter((other) => other !== method && !(method === 'GET' && other === 'HEAD'));
+  const methods = Object.keys(handlers) as Array<keyof typeof handlers>;
+  for (const method of methods) server.route({ method, url, ...rest, config, handler: handlers[method] as Handler });
+  const taken = new Set<string>(methods.includes('GET') ? [...methods, 'HEAD'] : methods);
+  const allowed = [...taken].join(', ');
+  const others = allMethods.filter((other) => !taken.has(other));
   server.route({
     method: [...others],
     url,

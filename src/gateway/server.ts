@@ -1,8 +1,10 @@
 // The gateway: an OpenAI-compatible HTTP server (Fastify) in front of one router.
 import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { createRouter, type Router } from '../router/router.ts';
+import { createMemoryResponseStore } from '../state/responses.ts';
 import { digestKeys } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { toHttpError } from './errors.ts';
@@ -60,6 +62,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       () => router.status(),
       () => context.inflight,
     ),
+    responses: createMemoryResponseStore(config.responses),
     keyDigests: digestKeys(config.server.apiKeys),
     knownModels: knownModels(router),
     closing: false,
@@ -122,8 +125,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       router.reload(next);
       context.keyDigests = digestKeys(next.server.apiKeys);
       context.knownModels = knownModels(router);
-      const restart = (['port', 'host', 'bodyLimitBytes'] as const).filter((key) => next.server[key] !== config.server[key]);
-      if (restart.length > 0) logger.warn({ settings: restart.map((key) => `server.${key}`) }, 'these take effect on restart');
+      const restart = (['port', 'host', 'bodyLimitBytes'] as const)
+        .filter((key) => next.server[key] !== config.server[key])
+        .map((key) => `server.${key}`);
+      if (!isDeepStrictEqual(next.responses, config.responses)) restart.push('responses');
+      if (restart.length > 0) logger.warn({ settings: restart }, 'these take effect on restart');
       config = next;
       logger.info({ providers: Object.keys(router.status()) }, 'config reloaded');
     },

@@ -63,7 +63,10 @@ export async function writeStream(
     }
     flush();
     if (response.destroyed) return clientClosed();
-    response.end(encoder.end(result));
+    const end = encoder.end(result);
+    const tail = typeof end === 'string' ? end : await end;
+    if (response.destroyed) return clientClosed();
+    response.end(tail);
     return undefined;
   } catch (thrown) {
     flush();

@@ -74,7 +74,9 @@ export class Failover {
     exclude: ReadonlySet<string> = new Set(),
   ): Promise<Outcome<{ value: T; provider: Provider }>> {
     const routing = this.#state.config.routing;
-    const serving = this.#state.byModel.get(model) ?? [];
+    const only = run.only;
+    const all = this.#state.byModel.get(model) ?? [];
+    const serving = only === undefined ? all : all.filter((provider) => only.has(provider.name));
     const tries = new Map<string, number>();
     const excluded = new Set<string>(exclude);
     const eligible = (provider: Provider) =>

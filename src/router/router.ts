@@ -31,6 +31,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** A strategy by name (`priority`, `fastest`, `cheapest`, `headroom`); default from the config. */
   strategy?: string;
+  /** The only providers that may answer (say, those that run a built-in tool the request uses); default all. */
+  only?: readonly string[];
 }
 
 /** What `router.complete()` returns. */
@@ -301,7 +303,8 @@ export class Router {
         param: 'model',
       });
     }
-    return new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
+    const { totalMs } = this.#state.config.routing.timeouts;
+    return new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
   }
 
   #strategy(options: RequestOptions): Strategy {

@@ -10,6 +10,8 @@ export class Run<Request extends { model: string } = ChatRequest> {
   readonly request: Request;
   readonly strategy: Strategy;
   readonly attempts: Attempt[] = [];
+  /** The only providers that may answer, when the request needs something only they have. */
+  readonly only: ReadonlySet<string> | undefined;
   /** `performance.now()` when the request arrived. */
   readonly startedAt = performance.now();
   /** Epoch ms after which no attempt may run. */
@@ -19,8 +21,9 @@ export class Run<Request extends { model: string } = ChatRequest> {
   readonly #callerSignal: AbortSignal | undefined;
   readonly #onCallerAbort = () => this.#controller.abort(this.#callerSignal?.reason);
 
-  constructor(request: Request, strategy: Strategy, totalMs: number, signal: AbortSignal | undefined) {
+  constructor(request: Request, strategy: Strategy, totalMs: number, signal: AbortSignal | undefined, only?: readonly string[]) {
     this.request = request;
+    this.only = only === undefined ? undefined : new Set(only);
     this.strategy = strategy;
     this.deadline = Date.now() + totalMs;
     this.#callerSignal = signal;

@@ -1,0 +1,116 @@
+// The Responses dialect (`POST /v1/responses`): the pure translation of responses-request.ts,
+// responses-answer.ts and responses-stream.ts, plus the stored conversations. A request naming a
+// `previous_response_id` is rebuilt from the store into the whole conversation before routing, so
+// whichever provider answers the follow-up sees every earlier turn, whoever answered those.
+import { randomBytes } from 'node:crypto';
+import type { ChatRequest } from '../protocol/chat.ts';
+import { invalidRequest } from '../protocol/errors.ts';
+import type { ConversationItem } from '../protocol/responses.ts';
+import type { ResponseStore, StoredResponse } from '../state/responses.ts';
+import type { Dialect } from './dialects.ts';
+import { type ResponseEnvelope, responseFromChat } from './responses-answer.ts';
+import { chatRequestFromResponses, type InputItem, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
+import { createResponsesStreamEncoder } from './responses-stream.ts';
+
+export interface ResponsesDialectOptions {
+  store: ResponseStore;
+  /** The providers of `model` that run every one of `tools`; throws SwitchboardError (400) when none does. */
+  providersForTools(model: string, tools: readonly string[]): readonly string[];
+  /** A failed save: the answer still goes out, and a follow-up naming it gets a 400. */
+  onStoreError(error: unknown): void;
+  /** Epoch ms; a parameter for tests. */
+  now?: () => number;
+}
+
+interface Turn {
+  envelope: ResponseEnvelope;
+  conversation: ConversationItem[];
+  only: readonly string[] | undefined;
+}
+
+/** The Responses dialect over a store of conversations. */
+export function createResponsesDialect(options: ResponsesDialectOptions): Dialect {
+  const now = options.now ?? Date.now;
+  // The canonical request is what the chat handler hands back to response() and events().
+  const turns = new WeakMap<ChatRequest, Turn>();
+
+  const save = async (turn: Turn, response: StoredResponse['response']) => {
+    if (!turn.envelope.request.store) return;
+    const stored = { id: response.id, storedAt: now(), conversation: turn.conversation, output: response.output, response };
+    await options.store.save(stored).catch(options.onStoreError);
+  };
+
+  return {
+    name: 'responses',
+    async request(body) {
+      const request = parseResponsesRequest(body);
+      const only = request.builtinTools.length > 0 ? options.providersForTools(request.model, request.builtinTools) : undefined;
+      const conversation = [...(await history(options.store, request)), ...(await resolve(options.store, request.input))];
+      const chat = chatRequestFromResponses(request, conversation);
+      if (chat.messages.length === 0) {
+        throw invalidRequest('The conversation is empty: send input items with a message.', 'input', 'empty_input');
+      }
+      const envelope = {
+        id: `resp_${randomBytes(24).toString('hex')}`,
+        createdAt: Math.floor(now() / 1000),
+        model: request.model,
+        request,
+      };
+      turns.set(chat, { envelope, conversation, only });
+      return chat;
+    },
+    only: (chat) => turns.get(chat)?.only,
+    async response(result, chat) {
+      const turn = turns.get(chat) as Turn;
+      const response = responseFromChat(
+        { ...turn.envelope, model: result.response.model || turn.envelope.model },
+        result.response,
+      );
+      await save(turn, response);
+      return response;
+    },
+    events(chat) {
+      const turn = turns.get(chat) as Turn;
+      const encoder = createResponsesStreamEncoder(turn.envelope);
+      return {
+        chunk: (chunk) => encoder.chunk(chunk),
+        async end(result) {
+          const { text, response } = encoder.end(result.usage);
+          // Saved before the client hears response.completed, so a follow-up can never race it.
+          await save(turn, response);
+          return text;
+        },
+        error: (error) => encoder.error(error),
+      };
+    },
+    error: (error) => error.toJSON(),
+    challenge: 'Bearer',
+  };
+}
+
+async function history(store: ResponseStore, request: ResponsesRequest): Promise<ConversationItem[]> {
+  const id = request.previousResponseId;
+  if (id === null) return [];
+  const stored = await store.get(id);
+  if (stored === undefined) {
+    const message = `Previous response with id '${id}' not found (never stored, deleted, or past its retention).`;
+    throw invalidRequest(message, 'previous_response_id', 'previous_response_not_found');
+  }
+  return [...stored.conversation, ...stored.output];
+}
+
+async function resolve(store: ResponseStore, input: InputItem[]): Promise<ConversationItem[]> {
+  const items: ConversationItem[] = [];
+  for (const item of input) {
+    if (item.type !== 'item_reference') {
+      items.push(item);
+      continue;
+    }
+    const found = await store.item(item.id);
+    if (found === undefined) {
+      throw invalidRequest(`Item with id '${item.id}' not found.`, `${item.at}.id`, 'item_not_found');
+    }
+    items.push(found);
+  }
+  return items;
+}

@@ -1,0 +1,379 @@
+// The Responses API spoken inbound: a `POST /v1/responses` body checked and turned into the
+// canonical request, so any provider can answer it. Formats from OpenAI's API reference
+// (platform.openai.com/docs/api-reference/responses/create). Pure: no I/O, no clocks; the
+// conversation a `previous_response_id` or an `item_reference` points at is looked up by the
+// caller and handed in.
+import type {
+  AssistantMessage,
+  ChatMessage,
+  ChatRequest,
+  ContentPart,
+  FunctionTool,
+  ResponseFormat,
+  ToolChoice,
+} from '../protocol/chat.ts';
+import { invalidRequest, type SwitchboardError } from '../protocol/errors.ts';
+import type { ConversationItem, ItemContent, MessageItem } from '../protocol/responses.ts';
+
+type Json = Record<string, unknown>;
+
+/** An input item, or a reference to an output item of a stored response. */
+export type InputItem = ConversationItem | { type: 'item_reference'; id: string; at: string };
+
+/** A checked Responses request, before its conversation is known. */
+export interface ResponsesRequest {
+  model: string;
+  input: InputItem[];
+  instructions: string | null;
+  previousResponseId: string | null;
+  store: boolean;
+  stream: boolean;
+  /** Tools that only their vendor runs (web_search, file_search, …), by type. */
+  builtinTools: string[];
+  /** Sampling and format settings, already in canonical form. */
+  settings: Partial<ChatRequest>;
+  /** The fields a response object echoes back as they were sent. */
+  echo: {
+    tools: unknown[];
+    tool_choice: unknown;
+    text: { format: Record<string, unknown> };
+    metadata: Record<string, string>;
+    temperature: number | null;
+    top_p: number | null;
+    max_output_tokens: number | null;
+    parallel_tool_calls: boolean;
+    reasoning: { effort: string | null; summary: string | null };
+    user: string | null;
+  };
+}
+
+const functionRoles = new Set(['user', 'assistant', 'system', 'developer']);
+// Fields that need state or machinery only OpenAI has; refused rather than silently ignored.
+const unsupported: Record<string, string> = {
+  background: 'background responses are not supported by Switchboard',
+  conversation: 'the Conversations API is not supported by Switchboard; use previous_response_id',
+  prompt: 'stored prompts are not supported by Switchboard; send the instructions',
+};
+
+/**
+ * Checks a Responses request body. Throws SwitchboardError (400, `param` naming the field) for
+ * wrong types and for content that only OpenAI can take (file ids, files, unknown item types).
+ */
+export function parseResponsesRequest(body: unknown): ResponsesRequest {
+  if (!isObject(body)) throw invalidRequest('The request body must be a JSON object.', null, 'invalid_type');
+  const model = body.model;
+  if (model == null) throw invalidRequest("Missing required parameter: 'model'.", 'model', 'missing_required_parameter');
+  if (typeof model !== 'string' || model === '') throw invalidType('model', 'a non-empty string');
+  for (const [key, reason] of Object.entries(unsupported)) {
+    if (body[key] != null && body[key] !== false) throw invalidRequest(`${reason}.`, key, 'unsupported_parameter');
+  }
+  const input = inputItems(body.input);
+  const instructions = optional(body, 'instructions', 'string', 'a string') ?? null;
+  const previousResponseId = optional(body, 'previous_response_id', 'string', 'a string') ?? null;
+  if (input.length === 0 && previousResponseId === null) {
+    throw invalidRequest("Missing required parameter: 'input'.", 'input', 'missing_required_parameter');
+  }
+  const settings: Partial<ChatRequest> = {};
+  const temperature = optional(body, 'temperature', 'number', 'a number');
+  const topP = optional(body, 'top_p', 'number', 'a number');
+  if (temperature !== undefined) settings.temperature = temperature;
+  if (topP !== undefined) settings.top_p = topP;
+  const maxOutput = optional(body, 'max_output_tokens', 'number', 'a positive integer');
+  if (maxOutput !== undefined) {
+    if (!Number.isInteger(maxOutput) || maxOutput < 1) throw invalidType('max_output_tokens', 'a positive integer');
+    settings.max_tokens = maxOutput;
+  }
+  const user = optional(body, 'user', 'string', 'a string') ?? optional(body, 'safety_identifier', 'string', 'a string');
+  if (user !== undefined) settings.user = user;
+  const reasoning = reasoningFrom(body.reasoning);
+  if (reasoning.effort !== null) settings.reasoning_effort = reasoning.effort;
+  const { tools: functions, builtins } = toolsFrom(body.tools);
+  const builtinTools = builtins.map((tool) => tool.type as string);
+  const tools = [...functions, ...builtinSettings(builtins, settings)];
+  if (tools.length > 0) settings.tools = tools;
+  const choice = toolChoiceFrom(body.tool_choice, builtinTools);
+  const parallel = optional(body, 'parallel_tool_calls', 'boolean', 'a boolean');
+  // OpenAI rejects tool_choice and parallel_tool_calls without tools.
+  if (tools.length > 0) {
+    if (choice !== undefined) settings.tool_choice = choice;
+    if (parallel !== undefined) settings.parallel_tool_calls = parallel;
+  }
+  const text = textFrom(body.text);
+  if (text.format.type !== 'text') settings.response_format = text.responseFormat;
+  const stream = optional(body, 'stream', 'boolean', 'a boolean') ?? false;
+  return {
+    model,
+    input,
+    instructions,
+    previousResponseId,
+    store: optional(body, 'store', 'boolean', 'a boolean') ?? true,
+    stream,
+    builtinTools,
+    settings,
+    echo: {
+      tools: Array.isArray(body.tools) ? body.tools : [],
+      tool_choice: body.tool_choice ?? 'auto',
+      text: { format: text.format },
+      metadata: metadataFrom(body.metadata),
+      temperature: temperature ?? null,
+      top_p: topP ?? null,
+      max_output_tokens: maxOutput ?? null,
+      parallel_tool_calls: parallel ?? true,
+      reasoning,
+      user: user ?? null,
+    },
+  };
+}
+
+/**
+ * The canonical request for a checked Responses request: instructions, then the stored
+ * conversation (`history`), then this turn's input with its references resolved.
+ */
+export function chatRequestFromResponses(request: ResponsesRequest, conversation: ConversationItem[]): ChatRequest {
+  const messages: ChatMessage[] = [];
+  if (request.instructions) messages.push({ role: 'system', content: request.instructions });
+  for (const item of conversation) appendItem(messages, item);
+  const chat: ChatRequest = { model: request.model, messages, ...request.settings };
+  if (request.stream) {
+    chat.stream = true;
+    // Usage goes into response.completed; OpenAI-compatible upstreams stream it only when asked.
+    chat.stream_options = { include_usage: true };
+  }
+  return chat;
+}
+
+function appendItem(messages: ChatMessage[], item: ConversationItem): void {
+  const last = messages.at(-1);
+  if (item.type === 'function_call') {
+    const call = { id: item.call_id, type: 'function' as const, function: { name: item.name, arguments: item.arguments } };
+    // Calls made in one turn are one assistant message in Chat Completions, after its text if any.
+    if (last?.role === 'assistant') last.tool_calls = [...(last.tool_calls ?? []), call];
+    else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+    return;
+  }
+  if (item.type === 'function_call_output') {
+    messages.push({ role: 'tool', tool_call_id: item.call_id, content: item.output });
+    return;
+  }
+  messages.push(messageFrom(item));
+}
+
+function messageFrom(item: MessageItem): ChatMessage {
+  if (typeof item.content === 'string') {
+    return item.role === 'assistant' ? { role: 'assistant', content: item.content } : { role: item.role, content: item.content };
+  }
+  if (item.role === 'assistant' || item.role === 'system' || item.role === 'developer') {
+    const text = item.content.map((part) => (part.type === 'refusal' ? part.refusal : 'text' in part ? part.text : '')).join('');
+    if (item.role !== 'assistant') return { role: item.role, content: text };
+    const message: AssistantMessage = { role: 'assistant', content: text };
+    return message;
+  }
+  const parts = item.content.map(
+    (part): ContentPart =>
+      part.type === 'input_image'
+        ? { type: 'image_url', image_url: { url: part.image_url, ...(part.detail ? { detail: part.detail } : {}) } }
+        : { type: 'text', text: part.type === 'refusal' ? part.refusal : part.text },
+  );
+  const only = parts.length === 1 ? parts[0] : undefined;
+  return { role: 'user', content: only?.type === 'text' ? only.text : parts };
+}
+
+function inputItems(value: unknown): InputItem[] {
+  if (value == null) return [];
+  if (typeof value === 'string') return [{ type: 'message', role: 'user', content: value }];
+  if (!Array.isArray(value)) throw invalidType('input', 'a string or an array of input items');
+  return value.flatMap((item: unknown, index): InputItem[] => inputItem(item, `input[${index}]`));
+}
+
+function inputItem(item: unknown, at: string): InputItem[] {
+  if (!isObject(item)) throw invalidType(at, 'an input item object');
+  // An "easy input message" has a role and no type.
+  const type = item.type ?? (item.role !== undefined ? 'message' : undefined);
+  const id = typeof item.id === 'string' ? { id: item.id } : {};
+  switch (type) {
+    case 'message': {
+      if (typeof item.role !== 'string' || !functionRoles.has(item.role)) {
+        throw invalidType(`${at}.role`, "'user', 'assistant', 'system' or 'developer'");
+      }
+      const role = item.role as MessageItem['role'];
+      return [{ type: 'message', ...id, role, content: contentFrom(item.content, `${at}.content`) }];
+    }
+    case 'function_call':
+      return [
+        {
+          type: 'function_call',
+          ...id,
+          call_id: string(item, 'call_id', at),
+          name: string(item, 'name', at),
+          arguments: string(item, 'arguments', at),
+        },
+      ];
+    case 'function_call_output':
+      return [{ type: 'function_call_output', ...id, call_id: string(item, 'call_id', at), output: outputFrom(item.output, at) }];
+    case 'item_reference':
+      return [{ type: 'item_reference', id: string(item, 'id', at), at }];
+    // Reasoning is the answering model's own; another model cannot take it (and OpenAI's is encrypted).
+    case 'reasoning':
+      return [];
+    default: {
+      const message = `Input items of type '${String(type)}' at '${at}.type' cannot be sent to other providers; Switchboard accepts message, function_call, function_call_output, item_reference and reasoning items.`;
+      throw invalidRequest(message, `${at}.type`, 'invalid_value');
+    }
+  }
+}
+
+function contentFrom(value: unknown, at: string): string | ItemContent[] {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) throw invalidType(at, 'a string or an array of content parts');
+  return value.map((part: unknown, index): ItemContent => {
+    const where = `${at}[${index}]`;
+    if (!isObject(part)) throw invalidType(where, 'a content part');
+    if (part.type === 'input_text') return { type: 'input_text', text: string(part, 'text', where) };
+    if (part.type === 'output_text') return { type: 'output_text', text: string(part, 'text', where), annotations: [] };
+    if (part.type === 'refusal') return { type: 'refusal', refusal: string(part, 'refusal', where) };
+    if (part.type === 'input_image') {
+      if (typeof part.image_url !== 'string') {
+        const message = `Images at '${where}' must be sent as image_url (a URL or a data: URL); file ids are OpenAI's alone.`;
+        throw invalidRequest(message, `${where}.image_url`, 'invalid_value');
+      }
+      const detail = part.detail === 'low' || part.detail === 'high' || part.detail === 'auto' ? part.detail : undefined;
+      return { type: 'input_image', image_url: part.image_url, ...(detail && { detail }) };
+    }
+    const message = `Content parts of type '${String(part.type)}' at '${where}.type' cannot be sent to other providers.`;
+    throw invalidRequest(message, `${where}.type`, 'invalid_value');
+  });
+}
+
+// Chat Completions tool messages hold text, so text parts of an output are joined.
+function outputFrom(value: unknown, at: string): string {
+  if (typeof value === 'string') return value;
+  if (!Array.isArray(value)) throw invalidType(`${at}.output`, 'a string or an array of input_text parts');
+  return (contentFrom(value, `${at}.output`) as ItemContent[])
+    .map((part) => {
+      if (part.type === 'input_text' || part.type === 'output_text') return part.text;
+      throw invalidRequest(`Only text can be sent as a function_call_output at '${at}.output'.`, `${at}.output`, 'invalid_value');
+    })
+    .join('');
+}
+
+function toolsFrom(value: unknown): { tools: FunctionTool[]; builtins: Json[] } {
+  if (value == null) return { tools: [], builtins: [] };
+  if (!Array.isArray(value)) throw invalidType('tools', 'an array');
+  const tools: FunctionTool[] = [];
+  const builtins: Json[] = [];
+  value.forEach((tool: unknown, index) => {
+    const at = `tools[${index}]`;
+    if (!isObject(tool) || typeof tool.type !== 'string') throw invalidType(at, 'a tool object with a type');
+    if (tool.type !== 'function') {
+      builtins.push(tool);
+      return;
+    }
+    const name = string(tool, 'name', at);
+    if (tool.parameters != null && !isObject(tool.parameters)) throw invalidType(`${at}.parameters`, 'an object');
+    tools.push({
+      type: 'function',
+      function: {
+        name,
+        ...(typeof tool.description === 'string' ? { description: tool.description } : {}),
+        ...(isObject(tool.parameters) ? { parameters: tool.parameters } : {}),
+        ...(typeof tool.strict === 'boolean' ? { strict: tool.strict } : {}),
+      },
+    });
+  });
+  return { tools, builtins };
+}
+
+const webSearch = new Set(['web_search', 'web_search_preview']);
+
+/**
+ * Built-in tools, for the providers that declared they run them: web search becomes Chat
+ * Completions' `web_search_options`; the others are passed on in `tools` as they came.
+ */
+function builtinSettings(builtins: Json[], settings: Partial<ChatRequest>): FunctionTool[] {
+  const search = builtins.find((tool) => webSearch.has(tool.type as string));
+  if (search) {
+    const { user_location: location, search_context_size: size } = search;
+    settings.web_search_options = {
+      ...(location != null && { user_location: location }),
+      ...(size != null && { search_context_size: size }),
+    };
+  }
+  // Not function tools, but the canonical request carries them to a provider that said it takes them.
+  return builtins.filter((tool) => !webSearch.has(tool.type as string)) as unknown as FunctionTool[];
+}
+
+function toolChoiceFrom(value: unknown, builtinTools: string[]): ToolChoice | undefined {
+  if (value == null) return undefined;
+  if (value === 'none' || value === 'auto' || value === 'required') return value;
+  if (!isObject(value) || typeof value.type !== 'string')
+    throw invalidType('tool_choice', "'none', 'auto', 'required' or an object");
+  if (value.type === 'function') return { type: 'function', function: { name: string(value, 'name', 'tool_choice') } };
+  // A built-in tool forced by type: the request needs a provider that runs it.
+  if (!builtinTools.includes(value.type)) builtinTools.push(value.type);
+  return undefined;
+}
+
+function textFrom(value: unknown): { format: Record<string, unknown>; responseFormat?: ResponseFormat } {
+  if (value == null) return { format: { type: 'text' } };
+  if (!isObject(value)) throw invalidType('text', 'an object');
+  const format = value.format;
+  if (format == null) return { format: { type: 'text' } };
+  if (!isObject(format)) throw invalidType('text.format', 'an object');
+  if (format.type === 'text') return { format: { type: 'text' } };
+  if (format.type === 'json_object') return { format: { type: 'json_object' }, responseFormat: { type: 'json_object' } };
+  if (format.type !== 'json_schema') throw invalidType('text.format.type', "'text', 'json_object' or 'json_schema'");
+  const name = string(format, 'name', 'text.format');
+  if (!isObject(format.schema)) throw invalidType('text.format.schema', 'an object');
+  const strict = typeof format.strict === 'boolean' ? { strict: format.strict } : {};
+  const description = typeof format.description === 'string' ? { description: format.description } : {};
+  return {
+    format: { type: 'json_schema', name, schema: format.schema, ...description, ...strict },
+    responseFormat: { type: 'json_schema', json_schema: { name, schema: format.schema, ...description, ...strict } },
+  };
+}
+
+function reasoningFrom(value: unknown): { effort: string | null; summary: string | null } {
+  if (value == null) return { effort: null, summary: null };
+  if (!isObject(value)) throw invalidType('reasoning', 'an object');
+  const effort = value.effort ?? null;
+  if (effort !== null && typeof effort !== 'string') throw invalidType('reasoning.effort', 'a string');
+  // Chat Completions has `reasoning_effort` and no summaries.
+  return { effort, summary: null };
+}
+
+function metadataFrom(value: unknown): Record<string, string> {
+  if (value == null) return {};
+  if (!isObject(value)) throw invalidType('metadata', 'an object of strings');
+  for (const [key, entry] of Object.entries(value)) {
+    if (typeof entry !== 'string') throw invalidType(`metadata.${key}`, 'a string');
+  }
+  return value as Record<string, string>;
+}
+
+function optional<Kind extends 'string' | 'number' | 'boolean'>(
+  body: Json,
+  key: string,
+  kind: Kind,
+  expected: string,
+): (Kind extends 'string' ? string : Kind extends 'number' ? number : boolean) | undefined {
+  const value = body[key];
+  if (value == null) return undefined;
+  if (typeof value !== kind) throw invalidType(key, expected);
+  return value as never;
+}
+
+function string(object: Json, key: string, at: string): string {
+  const value = object[key];
+  if (value == null)
+    throw invalidRequest(`Missing required parameter: '${at}.${key}'.`, `${at}.${key}`, 'missing_required_parameter');
+  if (typeof value !== 'string') throw invalidType(`${at}.${key}`, 'a string');
+  return value;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function invalidType(param: string, expected: string): SwitchboardError {
+  return invalidRequest(`Invalid type for '${param}': expected ${expected}.`, param, 'invalid_type');
+}
