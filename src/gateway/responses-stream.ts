@@ -180,6 +180,13 @@ export function createResponsesStreamEncoder(envelope: ResponseEnvelope): Respon
     error(error) {
       if (done) return '';
       done = true;
+      // What was delivered stays in the failed response, marked incomplete.
+      if (message !== undefined) {
+        const open = message;
+        const current = open.kind === 'output_text' ? outputText(open.text) : refusal(open.text);
+        output[open.outputIndex] = messageItem(open.id, [...open.parts, current], 'incomplete');
+      }
+      for (const call of calls.values()) output[call.outputIndex] = callItem(call, 'incomplete');
       const failed = snapshot('failed', { code: error.code ?? error.type, message: error.message });
       return start() + event('response.failed', { response: failed });
     },

@@ -39,9 +39,15 @@ export function anthropicStream(text: string): string[] {
   return [
     event({ type: 'message_start', message } as { type: string }),
     event({ type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } } as { type: string }),
-    ...words.map((word) => event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } } as { type: string })),
+    ...words.map((word) =>
+      event({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: word } } as { type: string }),
+    ),
     event({ type: 'content_block_stop', index: 0 } as { type: string }),
-    event({ type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: words.length } } as {
+    event({
+      type: 'message_delta',
+      delta: { stop_reason: 'end_turn', stop_sequence: null },
+      usage: { output_tokens: words.length },
+    } as {
       type: string;
     }),
     event({ type: 'message_stop' }),

@@ -16,7 +16,13 @@ describe('POST /v1/responses with the openai SDK', () => {
     const anthropic = await upstream(t, [{ json: anthropicMessage('Hello from Claude') }]);
     const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
     const { data, response } = await client(switchboard)
-      .responses.create({ model: 'llama', instructions: 'Be brief.', input: 'Say hello', max_output_tokens: 50, temperature: 0.2 })
+      .responses.create({
+        model: 'llama',
+        instructions: 'Be brief.',
+        input: 'Say hello',
+        max_output_tokens: 50,
+        temperature: 0.2,
+      })
       .withResponse();
     assert.equal(data.object, 'response');
     assert.match(data.id, /^resp_/);
@@ -90,7 +96,9 @@ describe('POST /v1/responses with the openai SDK', () => {
 
   it('streams with client.responses.stream from the OpenAI-format provider after a 529', bounded, async (t) => {
     const openai = await upstream(t, [{ sse: textChunks('Streamed from GPT', { usage: true }) }]);
-    const anthropic = await upstream(t, [{ status: 529, json: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } }]);
+    const anthropic = await upstream(t, [
+      { status: 529, json: { type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } } },
+    ]);
     // The Anthropic-format provider goes first here.
     const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url, { anthropic: { priority: 0 } }));
     const stream = client(switchboard).responses.stream({ model: 'llama', input: [{ role: 'user', content: 'Stream please' }] });
@@ -108,7 +116,11 @@ describe('POST /v1/responses with the openai SDK', () => {
   });
 
   it('round-trips function tools with function_call_output', bounded, async (t) => {
-    const call = { id: 'call_weather_1', type: 'function' as const, function: { name: 'get_weather', arguments: '{"city":"Paris"}' } };
+    const call = {
+      id: 'call_weather_1',
+      type: 'function' as const,
+      function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+    };
     const openai = await upstream(t, [{ json: completion('', { toolCalls: [call] }) }, overloaded, overloaded]);
     const anthropic = await upstream(t, [{ json: anthropicMessage('It is sunny in Paris.') }]);
     const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
@@ -189,7 +201,11 @@ describe('POST /v1/responses with the openai SDK', () => {
     const anthropic = await upstream(t, [{ json: anthropicMessage('About 2.1 million people.') }]);
     const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
     const sdk = client(switchboard);
-    const first = await sdk.responses.create({ model: 'llama', instructions: 'Answer in one line.', input: 'Capital of France?' });
+    const first = await sdk.responses.create({
+      model: 'llama',
+      instructions: 'Answer in one line.',
+      input: 'Capital of France?',
+    });
     assert.equal(first.output_text, 'Paris is the capital of France.');
     const second = await sdk.responses
       .create({ model: 'llama', previous_response_id: first.id, input: 'How many people live there?' })
@@ -225,6 +241,42 @@ describe('POST /v1/responses with the openai SDK', () => {
     assert.equal(error.param, 'previous_response_id');
     assert.equal(error.code, 'previous_response_not_found');
     assert.match(error.message, /resp_nope/);
+    assert.equal(openai.requests.length + anthropic.requests.length, 0);
+  });
+});
+
+describe('built-in tools on /v1/responses', () => {
+  it('go only to providers that declare them', bounded, async (t) => {
+    const openai = await upstream(t, [overloaded, { json: completion('Searched.') }]);
+    const anthropic = await upstream(t);
+    const config = mixedProviders(openai.url, anthropic.url, { openai: { builtinTools: ['web_search'] } });
+    const switchboard = await gateway(t, config);
+    const sdk = client(switchboard);
+    const tools: OpenAI.Responses.Tool[] = [{ type: 'web_search', search_context_size: 'low' }];
+    const failed = await sdk.responses.create({ model: 'llama', input: 'News?', tools }).catch((thrown: unknown) => thrown);
+    // The only provider that runs web search failed: the Anthropic-format one is never asked.
+    assert.ok(failed instanceof OpenAI.APIError);
+    assert.equal(failed.status, 503);
+    assert.equal(openai.requests.length, 1);
+    assert.equal(anthropic.requests.length, 0);
+    const answered = await sdk.responses.create({ model: 'llama', input: 'News?', tools });
+    assert.equal(answered.output_text, 'Searched.');
+    assert.deepEqual(openai.requests.at(-1)?.body.web_search_options, { search_context_size: 'low' });
+    assert.equal(openai.requests.at(-1)?.body.tools, undefined);
+    assert.deepEqual(answered.tools, tools);
+  });
+
+  it('answer 400 naming the tool and the providers when no provider runs it', bounded, async (t) => {
+    const openai = await upstream(t);
+    const anthropic = await upstream(t);
+    const config = mixedProviders(openai.url, anthropic.url, { openai: { builtinTools: ['web_search'] } });
+    const switchboard = await gateway(t, config);
+    const error = await client(switchboard)
+      .responses.create({ model: 'llama', input: 'Run it', tools: [{ type: 'code_interpreter', container: { type: 'auto' } }] })
+      .catch((thrown: unknown) => thrown);
+    assert.ok(error instanceof OpenAI.BadRequestError);
+    assert.equal(error.param, 'tools');
+    assert.match(error.message, /'code_interpreter' is not run by openai, anthropic/);
     assert.equal(openai.requests.length + anthropic.requests.length, 0);
   });
 });
