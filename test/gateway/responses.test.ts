@@ -159,7 +159,7 @@ describe('POST /v1/responses with the openai SDK', () => {
       tools,
       input: [
         { role: 'user', content: 'Weather in Paris?' },
-        ...first.output,
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
         { type: 'function_call_output', call_id: toolCall.call_id, output: '{"sky":"sunny"}' },
       ],
     });
