@@ -1,0 +1,5 @@
+// `switchboard/ai-sdk`: the router as a Vercel AI SDK provider (the `@ai-sdk/provider` v4 specification).
+export type { SwitchboardMetadata } from './answer.ts';
+export { SwitchboardEmbeddingModel } from './embedding-model.ts';
+export { SwitchboardLanguageModel } from './language-model.ts';
+export { createSwitchboard, type Switchboard } from './provider.ts';

@@ -1,0 +1,58 @@
+// `switchboard/ai-sdk`: the router as a Vercel AI SDK provider, in process, no gateway needed.
+import { type EmbeddingModelV4, type LanguageModelV4, NoSuchModelError, type ProviderV4 } from '@ai-sdk/provider';
+import type { Config, ConfigInput } from '../config/schema.ts';
+import { createRouter, Router } from '../router/router.ts';
+import { SwitchboardEmbeddingModel } from './embedding-model.ts';
+import { SwitchboardLanguageModel } from './language-model.ts';
+
+/** An AI SDK provider whose models are the router's generic model names. */
+export interface Switchboard extends ProviderV4 {
+  /** The language model for a generic model name, as `languageModel(modelId)`. */
+  (modelId: string): LanguageModelV4;
+  /** Throws NoSuchModelError when no provider in the config serves `modelId`. */
+  languageModel(modelId: string): LanguageModelV4;
+  /** An embedding model for `embed` and `embedMany`; fails over only between deployments of the same vectors. */
+  embeddingModel(modelId: string): EmbeddingModelV4;
+  /** The same as `embeddingModel`, under the name earlier AI SDK versions use. */
+  textEmbeddingModel(modelId: string): EmbeddingModelV4;
+  /** The router behind the models: its `status()`, `models()` and `reload()`. */
+  readonly router: Router;
+  /** Stops the router's background work; a router passed in is left to its owner. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates an AI SDK provider from a router config (the config file's shape) or from a router you
+ * made, e.g. `generateText({ model: createSwitchboard(config)('llama-3.1-8b'), prompt })`.
+ * Throws ConfigError for an invalid config.
+ */
+export function createSwitchboard(source: ConfigInput | Config | Router): Switchboard {
+  const owned = !(source instanceof Router);
+  const router = source instanceof Router ? source : createRouter(source);
+  const languageModel = (modelId: string): LanguageModelV4 => {
+    if (!router.models().some((model) => model.id === modelId)) {
+      const known = router.models().map((model) => model.id);
+      throw new NoSuchModelError({
+        modelId,
+        modelType: 'languageModel',
+        message: `switchboard: no provider serves "${modelId}"; known models: ${known.join(', ')}`,
+      });
+    }
+    return new SwitchboardLanguageModel(router, modelId);
+  };
+  const embeddingModel = (modelId: string): EmbeddingModelV4 => new SwitchboardEmbeddingModel(router, modelId);
+  const provider = (modelId: string) => languageModel(modelId);
+  return Object.assign(provider, {
+    specificationVersion: 'v4' as const,
+    router,
+    languageModel,
+    embeddingModel,
+    textEmbeddingModel: embeddingModel,
+    imageModel(modelId: string): never {
+      throw new NoSuchModelError({ modelId, modelType: 'imageModel', message: 'switchboard routes no image models' });
+    },
+    async close() {
+      if (owned) await router.close();
+    },
+  }) satisfies Switchboard;
+}
