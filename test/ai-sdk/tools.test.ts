@@ -131,6 +131,64 @@ describe('tools with a Switchboard model', () => {
   });
 });
 
+describe('tools across protocols', () => {
+  it('an Anthropic provider takes over after a 503 and the round trip speaks its format both ways', bounded, async (t) => {
+    const openai = await upstream(t, [], { status: 503, json: openaiError('overloaded', 'server_error') });
+    const anthropic = await upstream(t, [
+      {
+        json: {
+          id: 'msg_1',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude-test',
+          content: [{ type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Lisbon' } }],
+          stop_reason: 'tool_use',
+          stop_sequence: null,
+          usage: { input_tokens: 20, output_tokens: 9 },
+        },
+      },
+      (request: RecordedRequest): ScriptEntry => {
+        const [, assistant, result] = request.body.messages;
+        assert.deepEqual(assistant.content, [{ type: 'tool_use', id: 'toolu_1', name: 'weather', input: { city: 'Lisbon' } }]);
+        assert.deepEqual(result.content, [
+          { type: 'tool_result', tool_use_id: 'toolu_1', content: '{"city":"Lisbon","celsius":21}' },
+        ]);
+        return {
+          json: {
+            id: 'msg_2',
+            type: 'message',
+            role: 'assistant',
+            model: 'claude-test',
+            content: [{ type: 'text', text: 'Lisbon: 21 °C.' }],
+            stop_reason: 'end_turn',
+            stop_sequence: null,
+            usage: { input_tokens: 40, output_tokens: 6 },
+          },
+        };
+      },
+    ]);
+    const config = providersFor([openai.url, anthropic.url]);
+    config.providers!.second!.protocol = 'anthropic';
+    const sb = switchboard(t, config);
+    const calls: string[] = [];
+    const result = await generateText({
+      model: sb('llama'),
+      prompt: 'Weather in Lisbon?',
+      tools: { weather: weatherTool(calls) },
+      stopWhen: stepCountIs(2),
+    });
+    assert.deepEqual(calls, ['Lisbon']);
+    assert.equal(result.text, 'Lisbon: 21 °C.');
+    assert.equal(result.steps[0]?.finishReason, 'tool-calls');
+    assert.deepEqual(attemptsIn(result.steps[0]?.providerMetadata), [
+      ['first', 'server'],
+      ['second', 'ok'],
+    ]);
+    assert.equal(anthropic.requests[0]?.path, '/v1/messages');
+    assert.equal(anthropic.requests[0]?.body.tools[0].input_schema.properties.city.type, 'string');
+  });
+});
+
 describe('generateObject with a Switchboard model', () => {
   it('asks for a JSON schema answer and parses it into the zod schema', bounded, async (t) => {
     const first = await upstream(t, [{ status: 503, json: openaiError('overloaded', 'server_error') }]);
