@@ -1,6 +1,6 @@
 // Switchboard inside the Vercel AI SDK: the router is the provider, no gateway in between.
 // Run: GROQ_URL=… TOGETHER_URL=… node examples/ai-sdk.ts (defaults to the real APIs).
-import { APICallError, generateText, streamText } from 'ai';
+import { APICallError, embed, generateText, streamText } from 'ai';
 import { createSwitchboard, type SwitchboardMetadata } from 'switchboard/ai-sdk';
 
 const switchboard = createSwitchboard({
@@ -18,6 +18,7 @@ const switchboard = createSwitchboard({
       baseUrl: process.env.TOGETHER_URL,
       priority: 2,
       models: { 'llama-3.1-8b': 'meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo' },
+      embeddings: { 'bge-base': 'BAAI/bge-base-en-v1.5' },
     },
   },
 });
@@ -36,6 +37,10 @@ try {
   for await (const delta of result.textStream) process.stdout.write(delta);
   const streamed = (await result.providerMetadata)?.switchboard as SwitchboardMetadata;
   console.log(`\nstreamed by ${streamed.provider}; finish: ${await result.finishReason}`);
+
+  // Embeddings fail over only between deployments of the same model: the vectors stay comparable.
+  const { embedding } = await embed({ model: switchboard.embeddingModel('bge-base'), value: 'a sunny day' });
+  console.log(`embedded in ${embedding.length} dimensions`);
 } catch (error) {
   if (!APICallError.isInstance(error)) throw error;
   // The router's error: its status, and every attempt in `data.attempts`.

@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { embeddingsAnswer } from '../support/embeddings.ts';
 import { completion, openaiError, startUpstream, textChunks } from '../support/upstream.ts';
 
 const run = promisify(execFile);
@@ -25,6 +26,7 @@ describe('examples/ai-sdk.ts', () => {
     const together = await startUpstream([
       { json: completion('Hello there, nice to meet!') },
       { sse: textChunks('1, 2, 3, 4, 5.', { usage: true }) },
+      embeddingsAnswer({ dimensions: 768 }),
     ]);
     after(() => Promise.all([groq.close(), together.close()]));
     const { stdout } = await run(process.execPath, ['--conditions=switchboard-source', 'examples/ai-sdk.ts'], {
@@ -40,9 +42,11 @@ describe('examples/ai-sdk.ts', () => {
     });
     assert.equal(
       stdout,
-      'Hello there, nice to meet!\nanswered by together after 2 attempt(s)\n1, 2, 3, 4, 5.\nstreamed by together; finish: stop\n',
+      'Hello there, nice to meet!\nanswered by together after 2 attempt(s)\n1, 2, 3, 4, 5.\nstreamed by together; finish: stop\nembedded in 768 dimensions\n',
     );
     assert.equal(groq.requests.length, 2, 'each call asked groq first: no shared "current model"');
     assert.equal(together.requests[1]!.body.stream, true);
+    assert.equal(together.requests[2]!.path, '/v1/embeddings');
+    assert.equal(together.requests[2]!.body.model, 'BAAI/bge-base-en-v1.5');
   });
 });
