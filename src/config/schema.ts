@@ -62,7 +62,7 @@ const ProviderSchema = z
       });
     }
     for (const model of embeddings) {
-      if (model in provider.models) {
+      if (Object.hasOwn(provider.models, model)) {
         context.addIssue({
           code: 'custom',
           path: ['embeddings', model],
@@ -71,7 +71,7 @@ const ProviderSchema = z
       }
     }
     for (const model of Object.keys(provider.pricing)) {
-      if (!(model in provider.models) && !(model in provider.embeddings)) {
+      if (!Object.hasOwn(provider.models, model) && !Object.hasOwn(provider.embeddings, model)) {
         context.addIssue({ code: 'custom', path: ['pricing', model], message: `priced model "${model}" is not in models` });
       }
     }

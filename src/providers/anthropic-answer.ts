@@ -4,6 +4,7 @@
 // /messages-streaming and /errors. Pure: no I/O, no clocks.
 import type { ChatChunk, ChatResponse, FinishReason, Usage } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import { parseArguments, toolUseId } from './anthropic.ts';
 import { isObject, statusForType } from './anthropic-stream.ts';
 
@@ -73,7 +74,8 @@ export function messagesResponseFromChat(response: ChatResponse, model: string):
     role: 'assistant',
     model,
     content,
-    stop_reason: stopReasonFor[choice?.finish_reason ?? 'stop'],
+    // A finish reason outside OpenAI's list (a vendor's own) ended the answer all the same.
+    stop_reason: ownValue(stopReasonFor, choice?.finish_reason ?? 'stop') ?? 'end_turn',
     stop_sequence: null,
     usage: messagesUsage(response.usage),
   };
@@ -162,7 +164,7 @@ export function createMessagesStreamEncoder(model: string): MessagesStreamEncode
         if (json) text += sse({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: json } });
       }
       if (choice?.finish_reason) {
-        stopReason = stopReasonFor[choice.finish_reason];
+        stopReason = ownValue(stopReasonFor, choice.finish_reason) ?? 'end_turn';
         text += close();
       }
       return stopReason !== undefined && usage !== undefined ? text + finish() : text;

@@ -5,6 +5,7 @@
 // cumulative usage) and message_stop; `ping` may come anywhere, `error` replaces the rest of the stream.
 import type { ChatChunk, ChatRequest, ChunkDelta, FinishReason, Usage } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import type { SseEvent, StreamState, Target } from './adapter.ts';
 import { excerpt, upstreamError } from './failure.ts';
 
@@ -220,7 +221,7 @@ export function errorFromAnthropic(
   if (code === 'enforced_spend_limit_reached') code = 'insufficient_quota';
   else if (contextOverflow.test(message)) code = 'context_length_exceeded';
   return upstreamError(
-    { status: status ?? (type ? statusForType[type] : undefined) ?? 502, provider, message, code, type },
+    { status: status ?? (type ? ownValue(statusForType, type) : undefined) ?? 502, provider, message, code, type },
     retryAfterMs,
   );
 }

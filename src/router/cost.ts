@@ -1,10 +1,11 @@
 // What an answer cost, from the provider's configured prices (USD per million tokens).
 import type { Usage } from '../protocol/chat.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import type { Provider } from './provider.ts';
 
 /** The price of `usage` at `provider` for the generic `model`; undefined when either is unknown. */
 export function costOf(provider: Provider, model: string, usage: Usage | undefined | null): number | undefined {
-  const pricing = provider.pricing[model];
+  const pricing = ownValue(provider.pricing, model);
   if (pricing === undefined || !usage) return undefined;
   return (usage.prompt_tokens * pricing.input + usage.completion_tokens * pricing.output) / 1e6;
 }

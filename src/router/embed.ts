@@ -3,6 +3,7 @@
 // providers that map the generic embedding name are tried, and never another model.
 import type { EmbeddingRequest, EmbeddingResponse } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
 import { allFailed } from './failover.ts';
 import type { Provider } from './provider.ts';
@@ -113,7 +114,7 @@ export async function attemptEmbedding(
 
 /** USD for an embedding answer: input tokens at the provider's input price. */
 export function embeddingCost(provider: Provider, model: string, response: EmbeddingResponse): number | undefined {
-  const pricing = provider.pricing[model];
+  const pricing = ownValue(provider.pricing, model);
   if (pricing === undefined) return undefined;
   return (response.usage.prompt_tokens * pricing.input) / 1e6;
 }

@@ -3,6 +3,7 @@
 // then the model's fallbacks; and when nothing answered, the most telling error.
 import type { Config } from '../config/schema.ts';
 import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import { redact } from '../protocol/redact.ts';
 import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
@@ -41,7 +42,7 @@ export class Failover {
 
   /** Tries the asked model, then its fallbacks, until one answers. */
   async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
-    const chain = [run.request.model, ...(this.#state.config.routing.fallbacks[run.request.model] ?? [])];
+    const chain = [run.request.model, ...(ownValue(this.#state.config.routing.fallbacks, run.request.model) ?? [])];
     let refusal: SwitchboardError | undefined;
     for (const model of chain) {
       const outcome = await this.routeModel(model, run, attempt);
@@ -92,7 +93,10 @@ export class Failover {
       for (const provider of ordered) {
         if (run.signal.aborted) return { error: run.abortError(), final: true };
         if (!this.#state.tracker.admit(provider.name, Date.now())) continue;
-        const target: Target = { ...provider.target, model: (provider.models[model] ?? provider.embeddings[model]) as string };
+        const target: Target = {
+          ...provider.target,
+          model: (ownValue(provider.models, model) ?? ownValue(provider.embeddings, model)) as string,
+        };
         let result = await this.#tryOnce(provider, target, model, run, attempt, tries);
         if ('error' in result && isQuickRetry(result.error) && eligible(provider) && !run.signal.aborted) {
           this.recordFailure(provider, result.error);

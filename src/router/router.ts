@@ -5,6 +5,7 @@ import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts'
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
+import { ownValue } from '../protocol/own-value.ts';
 import type { Target, WireRequest } from '../providers/adapter.ts';
 import { Transport } from '../providers/transport.ts';
 import { costOf } from './cost.ts';
@@ -114,7 +115,7 @@ export class Router {
     const config = parseConfig(input);
     const providers = buildProviders(config);
     const routing = config.routing;
-    if (!(routing.strategy in strategies)) {
+    if (ownValue(strategies, routing.strategy) === undefined) {
       throw invalidRequest(`unknown routing.strategy "${routing.strategy}"; known: ${strategyNames.join(', ')}`);
     }
     const policy = {
@@ -309,7 +310,7 @@ export class Router {
 
   #strategy(options: RequestOptions): Strategy {
     const name = options.strategy ?? this.#state.config.routing.strategy;
-    const strategy = strategies[name];
+    const strategy = ownValue(strategies, name);
     if (strategy === undefined) {
       throw invalidRequest(`unknown strategy "${name}"; known: ${strategyNames.join(', ')}`, 'strategy', 'unknown_strategy');
     }

@@ -1,5 +1,6 @@
 // What order to try the candidate providers in. A strategy is a pure function,
 // registered by name; a request may ask for any of them.
+import { ownValue } from '../protocol/own-value.ts';
 import type { Provider } from './provider.ts';
 import type { ProviderHealth } from './tracker.ts';
 
@@ -23,7 +24,7 @@ function sortBy(candidates: readonly Provider[], key: (provider: Provider) => nu
 }
 
 function price(provider: Provider, model: string): number {
-  const pricing = provider.pricing[model];
+  const pricing = ownValue(provider.pricing, model);
   return pricing === undefined ? Number.POSITIVE_INFINITY : pricing.input + pricing.output;
 }
 
