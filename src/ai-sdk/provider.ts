@@ -29,18 +29,33 @@ export interface Switchboard extends ProviderV4 {
 export function createSwitchboard(source: ConfigInput | Config | Router): Switchboard {
   const owned = !(source instanceof Router);
   const router = source instanceof Router ? source : createRouter(source);
+  // Checked when a model is made, so a typo fails at start-up rather than on the first call.
+  const served = (modelId: string) => router.models().some((model) => model.id === modelId);
+  const embeddingNames = () =>
+    new Set(Object.values(router.config.providers).flatMap((provider) => Object.keys(provider.embeddings)));
   const languageModel = (modelId: string): LanguageModelV4 => {
-    if (!router.models().some((model) => model.id === modelId)) {
-      const known = router.models().map((model) => model.id);
+    const embeddings = embeddingNames();
+    if (!served(modelId) || embeddings.has(modelId)) {
+      const known = router.models().filter((model) => !embeddings.has(model.id));
       throw new NoSuchModelError({
         modelId,
         modelType: 'languageModel',
-        message: `switchboard: no provider serves "${modelId}"; known models: ${known.join(', ')}`,
+        message: `switchboard: "${modelId}" is not a chat model served here; chat models: ${known.map((model) => model.id).join(', ')}`,
       });
     }
     return new SwitchboardLanguageModel(router, modelId);
   };
-  const embeddingModel = (modelId: string): EmbeddingModelV4 => new SwitchboardEmbeddingModel(router, modelId);
+  const embeddingModel = (modelId: string): EmbeddingModelV4 => {
+    const embeddings = embeddingNames();
+    if (!served(modelId) || !embeddings.has(modelId)) {
+      throw new NoSuchModelError({
+        modelId,
+        modelType: 'embeddingModel',
+        message: `switchboard: "${modelId}" is not an embedding model served here; embedding models: ${[...embeddings].join(', ') || '(none configured)'}`,
+      });
+    }
+    return new SwitchboardEmbeddingModel(router, modelId);
+  };
   const provider = (modelId: string) => languageModel(modelId);
   return Object.assign(provider, {
     specificationVersion: 'v4' as const,

@@ -2,7 +2,7 @@
 // model (the same vectors from another provider), and never to another model's vector space.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { APICallError } from '@ai-sdk/provider';
+import { APICallError, NoSuchModelError } from '@ai-sdk/provider';
 import { embed, embedMany } from 'ai';
 import type { ConfigInput } from '../../src/config/schema.ts';
 import { embeddingsAnswer, vectorFor } from '../support/embeddings.ts';

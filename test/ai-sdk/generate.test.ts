@@ -96,11 +96,29 @@ describe('generateText with a Switchboard model', () => {
     );
   });
 
+  it('takes a routing strategy per call from providerOptions.switchboard, and prices the answer', bounded, async (t) => {
+    const pricey = await upstream(t, [{ json: completion('from the pricey one') }]);
+    const cheap = await upstream(t, [{ json: completion('from the cheap one') }]);
+    const config = providersFor([pricey.url, cheap.url]);
+    config.providers!.first!.pricing = { llama: { input: 5, output: 15 } };
+    config.providers!.second!.pricing = { llama: { input: 0.05, output: 0.08 } };
+    const sb = switchboard(t, config);
+    const result = await generateText({
+      model: sb('llama'),
+      prompt: 'hi',
+      providerOptions: { switchboard: { strategy: 'cheapest' } },
+    });
+    assert.equal(result.text, 'from the cheap one');
+    assert.equal(pricey.requests.length, 0);
+    const record = result.providerMetadata?.switchboard as { costUsd: number };
+    assert.ok(record.costUsd > 0 && record.costUsd < 0.001, `costUsd ${record.costUsd}`);
+  });
+
   it('throws NoSuchModelError for a model no provider serves', (t) => {
     const sb = switchboard(t, providersFor(['http://127.0.0.1:9/v1']));
     assert.throws(
       () => sb('gpt-9'),
-      (error) => NoSuchModelError.isInstance(error) && /known models: llama/.test(error.message),
+      (error) => NoSuchModelError.isInstance(error) && /chat models: llama/.test(error.message),
     );
   });
 });

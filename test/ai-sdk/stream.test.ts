@@ -115,6 +115,36 @@ describe('the model’s stream parts', () => {
     assert.equal(finish.usage.outputTokens.total, 3);
   });
 
+  it('with includeRawChunks, each canonical chunk comes as a raw part too', bounded, async (t) => {
+    const only = await upstream(t, [{ sse: textChunks('One two') }]);
+    const sb = switchboard(t, providersFor([only.url]));
+    const { stream } = await sb('llama').doStream({
+      prompt: [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }],
+      includeRawChunks: true,
+    });
+    const raw = (await readAll(stream)).filter((part) => part.type === 'raw');
+    assert.equal(raw.length, 4, 'role, two words, finish');
+    assert.equal(
+      (raw[1] as { rawValue: { choices: Array<{ delta: { content: string } }> } }).rawValue.choices[0]?.delta.content,
+      'One',
+    );
+  });
+
+  it('a caller abort mid-stream ends the stream and closes the upstream connection', bounded, async (t) => {
+    const only = await upstream(t, [{ sse: textChunks(answer), chunkDelayMs: 20 }]);
+    const sb = switchboard(t, providersFor([only.url]));
+    const controller = new AbortController();
+    const result = streamText({ model: sb('llama'), prompt: 'Count', abortSignal: controller.signal });
+    let text = '';
+    for await (const delta of result.textStream) {
+      text += delta;
+      if (text.length > 10) controller.abort();
+    }
+    assert.ok(text.length < answer.length, 'the stream stopped early');
+    await only.waitForClose(0, 2000);
+    assert.equal(only.requests[0]?.closedEarly, true);
+  });
+
   it('a reader that cancels closes the upstream connection', bounded, async (t) => {
     const only = await upstream(t, [{ sse: textChunks(answer), chunkDelayMs: 20 }]);
     const sb = switchboard(t, providersFor([only.url]));
