@@ -78,4 +78,13 @@ describe('embed and embedMany with a Switchboard embedding model', () => {
       assert.equal(other.requests.length, 0);
     },
   );
+
+  it('an embedding model is not a language model, and an unknown name is neither', (t) => {
+    const sb = switchboard(t, config('http://127.0.0.1:9/v1', 'http://127.0.0.1:9/v1', 'http://127.0.0.1:9/v1'));
+    const noSuch = (type: string) => (error: unknown) => NoSuchModelError.isInstance(error) && error.modelType === type;
+    assert.throws(() => sb('small'), noSuch('languageModel'));
+    assert.throws(() => sb.embeddingModel('smal'), noSuch('embeddingModel'));
+    assert.throws(() => sb.textEmbeddingModel('smal'), /embedding models: small, large/);
+    assert.equal(sb.embeddingModel('large').modelId, 'large');
+  });
 });
