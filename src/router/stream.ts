@@ -244,7 +244,11 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
   let segment = first;
   let delivered = '';
   let toolCalls = false;
-  let finished = false;
+  // Per choice index: whether its finish_reason came. With `n` > 1 the stream is complete only
+  // when every choice seen has finished, and one text cannot continue several choices elsewhere.
+  const choices = new Map<number, boolean>();
+  const finished = () => choices.size > 0 && [...choices.values()].every(Boolean);
+  const multiChoice = () => choices.size > 1 || (run.request.n ?? 1) > 1;
   let usageBefore: Usage | undefined;
   let costBefore: number | undefined;
   let identity: { id: string; created: number } | undefined;
@@ -281,12 +285,13 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
           for (const choice of chunk.choices) {
             if (typeof choice.delta.content === 'string') delivered += choice.delta.content;
             if (choice.delta.tool_calls) toolCalls = true;
-            if (choice.finish_reason) finished = true;
+            if (choice.finish_reason) choices.set(choice.index, true);
+            else if (!choices.has(choice.index)) choices.set(choice.index, false);
           }
           yield chunk;
         }
-        // Ended at the HTTP level: finished if its finish_reason came, otherwise cut.
-        if (!segment.state.done && !finished)
+        // Ended at the HTTP level: finished if every choice's finish_reason came, otherwise cut.
+        if (!segment.state.done && !finished())
           throw streamError(segment.provider.name, 'stream_incomplete', 'stream ended before it was complete');
         for (const chunk of segment.provider.adapter.endStream?.(segment.state) ?? []) yield chunk;
         complete = true;
@@ -302,7 +307,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
           attempt.outcome = error.kind;
           attempt.reason = error.message;
         }
-        if (error.kind === 'aborted' || !streamRecovery || finished || toolCalls || delivered.length === 0) {
+        if (error.kind === 'aborted' || !streamRecovery || finished() || multiChoice() || toolCalls || delivered.length === 0) {
           throw endError(error, run, toolCalls);
         }
         broken.add(segment.provider.name);
