@@ -51,17 +51,6 @@ export function errorEvent(error: SwitchboardError): string {
   return `data: ${JSON.stringify(error.toJSON())}\n\n`;
 }
 
-export function routeNotFound(method: string, url: string): SwitchboardError {
-  const path = pathOf(url);
-  return new SwitchboardError({
-    message: `Invalid URL (${method} ${path})`,
-    status: 404,
-    type: 'invalid_request_error',
-    code: 'unknown_url',
-    kind: 'bad-request',
-  });
-}
-
 export function methodNotAllowed(method: string, url: string, allowed: string): SwitchboardError {
   return new SwitchboardError({
     message: `Method ${method} is not allowed on ${pathOf(url)}; use ${allowed}.`,

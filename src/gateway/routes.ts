@@ -2,13 +2,16 @@
 // plus the error, 404 and 405 answers, all in the error shape of the route's dialect.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dashboardPage } from '../dashboard/page.ts';
-import type { SwitchboardError } from '../protocol/errors.ts';
+import { SwitchboardError } from '../protocol/errors.ts';
+import type { ModelInfo } from '../router/router.ts';
 import { isAuthorized } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
 import type { GatewayContext } from './context.ts';
+import { createCountTokensHandler } from './count-tokens.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
 import { createEmbeddingsHandler } from './embeddings.ts';
-import { errorHeaders, methodNotAllowed, routeNotFound, toHttpError, unauthorized } from './errors.ts';
+import { clip, collectEndpoints, dialectForPath, legacyCompletions, routeNotFound } from './endpoints.ts';
+import { errorHeaders, methodNotAllowed, toHttpError, unauthorized } from './errors.ts';
 import { deleteStoredResponse, getStoredResponse, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
@@ -38,8 +41,9 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     noteError(request, reply, error);
     sendError(request, reply, error);
   });
+  const endpoints = collectEndpoints(server);
   server.setNotFoundHandler((request, reply) => {
-    sendError(request, reply, routeNotFound(request.method, request.url));
+    sendError(request, reply, routeNotFound(request.method, request.url, endpoints));
   });
   server.addHook('onResponse', (request, reply, done) => {
     logResponse(context, request, reply);
@@ -61,6 +65,13 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     createChatHandler(context, anthropicDialect),
   );
 
+  route(
+    server,
+    'POST',
+    '/v1/messages/count_tokens',
+    { onRequest: authenticate, dialect: anthropicDialect },
+    createCountTokensHandler(context),
+  );
   route(server, 'POST', '/v1/embeddings', { onRequest: authenticate }, createEmbeddingsHandler(context));
   const responses = responsesDialect(context);
   route(server, 'POST', '/v1/responses', { onRequest: authenticate, dialect: responses }, createChatHandler(context, responses));
@@ -76,14 +87,18 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
 
   route(server, 'GET', '/v1/models', { onRequest: authenticate }, async () => ({
     object: 'list',
-    data: context.router.models().map((model) => ({
-      id: model.id,
-      object: 'model',
-      created: 0,
-      owned_by: 'switchboard',
-      providers: model.providers,
-    })),
+    data: context.router.models().map(modelObject),
   }));
+  // A wildcard, for model ids with slashes (`meta-llama/llama-3.1-8b`), sent encoded or not.
+  route(server, 'GET', '/v1/models/*', { onRequest: authenticate }, async (request) => {
+    const id = (request.params as { '*': string })['*'];
+    const model = context.router.models().find((candidate) => candidate.id === id);
+    if (model === undefined) throw modelNotFound(id);
+    return modelObject(model);
+  });
+  route(server, 'POST', '/v1/completions', {}, async () => {
+    throw legacyCompletions();
+  });
 
   route(server, 'GET', '/healthz', {}, async (_request, reply) => {
     if (context.closing) reply.code(503);
@@ -146,7 +161,24 @@ function routeMethods(
 }
 
 function dialectOf(request: FastifyRequest): Dialect {
-  return (request.routeOptions.config as { dialect?: Dialect }).dialect ?? openaiDialect;
+  return (request.routeOptions.config as { dialect?: Dialect }).dialect ?? dialectForPath(request.url);
+}
+
+/** OpenAI's `Model` object, with the providers serving it as an extension. */
+function modelObject(model: ModelInfo) {
+  return { id: model.id, object: 'model', created: 0, owned_by: 'switchboard', providers: model.providers };
+}
+
+/** OpenAI's answer for an unknown model id, the id clipped. */
+function modelNotFound(id: string): SwitchboardError {
+  return new SwitchboardError({
+    message: `The model '${clip(id)}' does not exist`,
+    status: 404,
+    type: 'invalid_request_error',
+    code: 'model_not_found',
+    kind: 'model-not-found',
+    param: 'model',
+  });
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {

@@ -7,6 +7,7 @@ import { createRouter, type Router } from '../router/router.ts';
 import { createMemoryResponseStore } from '../state/responses.ts';
 import { digestKeys } from './auth.ts';
 import type { GatewayContext } from './context.ts';
+import { dialectForPath } from './endpoints.ts';
 import { toHttpError } from './errors.ts';
 import { installJsonParser } from './json-body.ts';
 import { createLogger, type LoggerOption } from './logger.ts';
@@ -78,10 +79,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allowUnionTypes: true } },
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       // Malformed URLs and the like, answered before any route runs.
       const mapped = toHttpError(error);
-      (reply as unknown as FastifyReply).code(mapped.status).send(mapped.toJSON());
+      (reply as unknown as FastifyReply).code(mapped.status).send(dialectForPath(request.url).error(mapped));
     },
   });
   installJsonParser(server, () => config.server.maxJsonDepth);

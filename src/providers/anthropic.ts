@@ -265,7 +265,8 @@ function createdFrom(headers: Record<string, string>): number {
   return Number.isNaN(at) ? 0 : Math.floor(at / 1000);
 }
 
-function errorFromResponse(response: WireResponse, provider: string): SwitchboardError {
+/** The classified error for a non-200 answer from any Anthropic endpoint. */
+export function errorFromResponse(response: WireResponse, provider: string): SwitchboardError {
   const { status, headers, body } = response;
   const retryMs = parseRetryAfter(headers['retry-after'], Date.parse(headers.date ?? ''));
   const retryAfterMs = retryMs !== undefined && Number.isFinite(retryMs) ? retryMs : undefined;

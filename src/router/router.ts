@@ -7,8 +7,10 @@ import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import type { Target, WireRequest } from '../providers/adapter.ts';
+import { type CountTokensBody, estimateCountTokens } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
 import { costOf } from './cost.ts';
+import { attemptCount, checkCountRequest, loadTokenizer, type TokenCountResult } from './count-tokens.ts';
 import {
   attemptEmbedding,
   checkEmbeddingRequest,
@@ -216,7 +218,7 @@ export class Router {
     const run = new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
     try {
       const outcome = await this.#failover.routeModel(model, run, (provider, target) =>
-        attemptEmbedding(provider, target, run, (provider, wire) => this.#sendEmbedding(provider, wire, run)),
+        attemptEmbedding(provider, target, run, (provider, wire) => this.#exchange(provider, wire, run)),
       );
       if ('error' in outcome) {
         const { error } = outcome;
@@ -240,6 +242,52 @@ export class Router {
     } finally {
       run.finish();
     }
+  }
+
+  /**
+   * Counts the input tokens of an Anthropic Messages body (`messages.countTokens`): Anthropic's own
+   * count from an Anthropic deployment of the model (failing over between them), else an estimate
+   * with an OpenAI tokenizer, `estimated: true`. Throws SwitchboardError: 400 for a bad body or an
+   * Anthropic 400, 404 for an unknown model.
+   */
+  async countTokens(body: CountTokensBody, options: RequestOptions = {}): Promise<TokenCountResult> {
+    checkCountRequest(body);
+    const model = body.model;
+    if (this.#state.embeddingModels.has(model)) {
+      throw invalidRequest(`"${model}" is an embedding model; count tokens for a chat model`, 'model', 'wrong_model_type');
+    }
+    const serving = this.#state.byModel.get(model);
+    if (serving === undefined) throw this.#unknownModel(model);
+    let attempts: Attempt[] = [];
+    const others = serving.filter((provider) => provider.protocol !== 'anthropic');
+    if (others.length < serving.length) {
+      const run = new Run(body, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
+      try {
+        const exclude = new Set(others.map((provider) => provider.name));
+        const outcome = await this.#failover.routeModel(
+          model,
+          run,
+          (provider, target) => attemptCount(provider, target, body, (provider, wire) => this.#exchange(provider, wire, run)),
+          exclude,
+        );
+        if ('value' in outcome) {
+          return {
+            inputTokens: outcome.value.value,
+            estimated: false,
+            provider: outcome.value.provider.name,
+            attempts: run.attempts,
+          };
+        }
+        // Anthropic refused the request itself (a 400), or the caller left: that is the answer.
+        if (outcome.final)
+          throw outcome.error.attempts.length > 0 ? outcome.error : outcome.error.with({ attempts: run.attempts });
+        attempts = run.attempts;
+      } finally {
+        run.finish();
+      }
+    }
+    const count = await loadTokenizer();
+    return { inputTokens: estimateCountTokens(body, count), estimated: true, provider: undefined, attempts };
   }
 
   readonly #streamContext: StreamContext = {
@@ -294,18 +342,20 @@ export class Router {
         'wrong_model_type',
       );
     }
-    if (!this.#state.byModel.has(request.model)) {
-      throw new SwitchboardError({
-        message: `model "${request.model}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
-        status: 404,
-        type: 'invalid_request_error',
-        code: 'model_not_found',
-        kind: 'model-not-found',
-        param: 'model',
-      });
-    }
+    if (!this.#state.byModel.has(request.model)) throw this.#unknownModel(request.model);
     const { totalMs } = this.#state.config.routing.timeouts;
     return new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
+  }
+
+  #unknownModel(model: string): SwitchboardError {
+    return new SwitchboardError({
+      message: `model "${model}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
+      status: 404,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+      kind: 'model-not-found',
+      param: 'model',
+    });
   }
 
   #strategy(options: RequestOptions): Strategy {
@@ -317,8 +367,8 @@ export class Router {
     return strategy;
   }
 
-  /** One embeddings exchange under the run's deadline; notes the rate-limit headers and returns their wait hint. */
-  async #sendEmbedding(provider: Provider, wire: WireRequest, run: Run<EmbeddingRequest>) {
+  /** One non-streamed exchange under the run's deadline; notes the rate-limit headers and returns their wait hint. */
+  async #exchange(provider: Provider, wire: WireRequest, run: Run<{ model: string }>) {
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,
@@ -420,5 +470,5 @@ export function createRouter(config: ConfigInput | Config, options?: RouterOptio
   return new Router(config, options);
 }
 
-export type { Attempter, ChatChunk, EmbeddingResult };
+export type { Attempter, ChatChunk, CountTokensBody, EmbeddingResult, TokenCountResult };
 export { StreamResult };

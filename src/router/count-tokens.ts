@@ -1,0 +1,61 @@
+// Token counting for Anthropic's `messages.countTokens`: Anthropic's own count when an Anthropic
+// deployment of the model answers, else an estimate with an OpenAI tokenizer, marked as one.
+import type { Attempt } from '../protocol/errors.ts';
+import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
+import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
+import { type CountTokensBody, decodeCountTokens, encodeCountTokens } from '../providers/anthropic-count.ts';
+import type { Provider } from './provider.ts';
+
+/** What `router.countTokens()` returns. */
+export interface TokenCountResult {
+  inputTokens: number;
+  /** True when no Anthropic deployment of the model answered and the count is an estimate. */
+  estimated: boolean;
+  /** The Anthropic provider that counted; undefined for an estimate. */
+  provider: string | undefined;
+  /** The Anthropic deployments tried, in order. */
+  attempts: Attempt[];
+}
+
+/** Throws a 400 naming the field unless the body has a model and a non-empty messages array. */
+export function checkCountRequest(body: unknown): asserts body is CountTokensBody {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalidRequest('The request body must be a JSON object.', null, 'invalid_type');
+  }
+  const { model, messages } = body as Record<string, unknown>;
+  if (typeof model !== 'string' || model === '') throw invalidRequest('model: Field required', 'model');
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw invalidRequest('messages: a non-empty array is required', 'messages');
+  }
+}
+
+/** Sends the count to one Anthropic deployment. */
+export async function attemptCount(
+  provider: Provider,
+  target: Target,
+  body: CountTokensBody,
+  send: (provider: Provider, wire: WireRequest) => Promise<{ response: WireResponse; retryAfterMs: number | undefined }>,
+): Promise<number> {
+  const { response, retryAfterMs } = await send(provider, encodeCountTokens(body, target));
+  try {
+    return decodeCountTokens(response, target);
+  } catch (error) {
+    if (error instanceof SwitchboardError && retryAfterMs !== undefined && error.retryAfterMs === undefined) {
+      throw error.with({ retryAfterMs });
+    }
+    throw error;
+  }
+}
+
+let tokenizer: Promise<(text: string) => number> | undefined;
+
+/** gpt-tokenizer (o200k), loaded on first use so that a gateway that never estimates never pays for it. */
+export function loadTokenizer(): Promise<(text: string) => number> {
+  tokenizer ??= import('gpt-tokenizer').then(
+    // Text that looks like a special token (`<|endoftext|>`) is counted as text, not refused.
+    ({ countTokens }) =>
+      (text: string) =>
+        countTokens(text, { disallowedSpecial: new Set() }),
+  );
+  return tokenizer;
+}
