@@ -43,7 +43,7 @@ describe('stored responses', () => {
     const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
     const sdk = client(switchboard);
     const created = await sdk.responses.create({ model: 'llama', input: 'Forget this', store: false });
-    assert.equal(created.store, false);
+    assert.equal((created as unknown as { store: boolean }).store, false);
     const error = await sdk.responses.retrieve(created.id).catch((thrown: unknown) => thrown);
     assert.ok(error instanceof OpenAI.NotFoundError);
   });
