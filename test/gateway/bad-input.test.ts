@@ -118,7 +118,10 @@ describe('bad input never reaches an upstream', () => {
 
   it('404 in OpenAI shape for an unknown route', bounded, async () => {
     const error = await refused(await fetch(`${switchboard.url}/v1/audio/speech`, { method: 'POST', body: '{}' }), 404);
-    assert.match(error.message, /^Invalid URL \(POST \/v1\/audio\/speech\)\. This gateway serves: POST \/v1\/chat\/completions, /);
+    assert.match(
+      error.message,
+      /^Invalid URL \(POST \/v1\/audio\/speech\)\. This gateway serves: POST \/v1\/chat\/completions, /,
+    );
   });
 
   it('405 with Allow for the wrong method', bounded, async () => {
