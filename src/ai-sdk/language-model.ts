@@ -13,7 +13,7 @@ import type { Router, StreamResult } from '../router/router.ts';
 import { finishReasonFor, routingMetadata, usageFor } from './answer.ts';
 import { toAiSdkError } from './errors.ts';
 import { prepareCall } from './request.ts';
-import { StreamPartWriter } from './stream-parts.ts';
+import { reasoningOf, StreamPartWriter } from './stream-parts.ts';
 
 export class SwitchboardLanguageModel implements LanguageModelV4 {
   readonly specificationVersion = 'v4' as const;
@@ -40,6 +40,8 @@ export class SwitchboardLanguageModel implements LanguageModelV4 {
     const choice = response.choices[0];
     const content: LanguageModelV4Content[] = [];
     const message = choice?.message;
+    const reasoning = reasoningOf(message);
+    if (reasoning !== undefined) content.push({ type: 'reasoning', text: reasoning });
     if (typeof message?.content === 'string' && message.content !== '') content.push({ type: 'text', text: message.content });
     if (typeof message?.refusal === 'string' && message.refusal !== '') content.push({ type: 'text', text: message.refusal });
     for (const call of message?.tool_calls ?? []) {

@@ -1,5 +1,5 @@
 // Canonical chunks as the AI SDK's stream parts, in the spec's order: response-metadata, then
-// text-start / text-delta / text-end blocks and tool-input-start / -delta / -end per tool call,
+// reasoning-start / -delta / -end and text-start / -delta / -end blocks, tool-input-start / -delta / -end per tool call,
 // each call's complete tool-call, and finish last. The router has already recovered what could
 // be recovered, so a chunk here is never a repeat; a failure it reports is final.
 import { randomUUID } from 'node:crypto';
@@ -21,6 +21,8 @@ export class StreamPartWriter {
   readonly #tools = new Map<number, PendingTool>();
   #text: string | undefined;
   #textBlocks = 0;
+  #reasoning: string | undefined;
+  #reasoningBlocks = 0;
   #finishReason: string | null = null;
   #identified = false;
 
@@ -39,13 +41,30 @@ export class StreamPartWriter {
     const choice = chunk.choices[0];
     if (choice === undefined) return;
     const { content, refusal, tool_calls: toolCalls } = choice.delta;
+    const reasoning = reasoningOf(choice.delta);
+    if (reasoning !== undefined) this.#reasoningDelta(reasoning);
     if (typeof content === 'string' && content !== '') this.#textDelta(content);
     if (typeof refusal === 'string' && refusal !== '') this.#textDelta(refusal);
     for (const delta of toolCalls ?? []) this.#toolDelta(delta);
     if (choice.finish_reason) this.#finishReason = choice.finish_reason;
   }
 
+  #reasoningDelta(delta: string): void {
+    if (this.#reasoning === undefined) {
+      this.#reasoning = `reasoning-${this.#reasoningBlocks++}`;
+      this.#emit({ type: 'reasoning-start', id: this.#reasoning });
+    }
+    this.#emit({ type: 'reasoning-delta', id: this.#reasoning, delta });
+  }
+
+  #closeReasoning(): void {
+    if (this.#reasoning === undefined) return;
+    this.#emit({ type: 'reasoning-end', id: this.#reasoning });
+    this.#reasoning = undefined;
+  }
+
   #textDelta(delta: string): void {
+    this.#closeReasoning();
     if (this.#text === undefined) {
       this.#text = `text-${this.#textBlocks++}`;
       this.#emit({ type: 'text-start', id: this.#text });
@@ -69,6 +88,7 @@ export class StreamPartWriter {
     const piece = delta.function?.arguments ?? '';
     tool.arguments += piece;
     if (!tool.started && tool.name !== '') {
+      this.#closeReasoning();
       this.#closeText();
       tool.started = true;
       this.#emit({ type: 'tool-input-start', id: tool.id, toolName: tool.name });
@@ -80,6 +100,7 @@ export class StreamPartWriter {
 
   /** The stream ended complete: closes open blocks, emits each tool call whole, then finish. */
   end(usage: Usage | undefined, providerMetadata: SharedV4ProviderMetadata): void {
+    this.#closeReasoning();
     this.#closeText();
     for (const tool of [...this.#tools.entries()].sort(([a], [b]) => a - b).map(([, pending]) => pending)) {
       if (!tool.started) {
@@ -101,6 +122,7 @@ export class StreamPartWriter {
    * tool calls are not emitted: their arguments are cut.
    */
   fail(error: unknown, usage: Usage | undefined, providerMetadata: SharedV4ProviderMetadata): void {
+    this.#closeReasoning();
     this.#closeText();
     this.#emit({ type: 'error', error });
     this.#emit({
@@ -110,4 +132,13 @@ export class StreamPartWriter {
       providerMetadata,
     });
   }
+}
+
+/**
+ * The reasoning text OpenAI-compatible servers add beside `content`: `reasoning_content` (DeepSeek,
+ * vLLM) or `reasoning` (OpenRouter, Groq's parsed format). OpenAI's own API sends none.
+ */
+export function reasoningOf(message: Record<string, unknown> | undefined): string | undefined {
+  const reasoning = message?.reasoning_content ?? message?.reasoning;
+  return typeof reasoning === 'string' && reasoning !== '' ? reasoning : undefined;
 }

@@ -114,6 +114,16 @@ describe('generateText with a Switchboard model', () => {
     assert.ok(record.costUsd > 0 && record.costUsd < 0.001, `costUsd ${record.costUsd}`);
   });
 
+  it("returns a provider's reasoning_content as reasoning, apart from the text", bounded, async (t) => {
+    const answer = completion('4');
+    Object.assign(answer.choices[0]!.message, { reasoning_content: 'Two plus two.' });
+    const only = await upstream(t, [{ json: answer }]);
+    const sb = switchboard(t, providersFor([only.url]));
+    const result = await generateText({ model: sb('llama'), prompt: '2+2?' });
+    assert.equal(result.text, '4');
+    assert.equal(result.reasoningText, 'Two plus two.');
+  });
+
   it('throws NoSuchModelError for a model no provider serves', (t) => {
     const sb = switchboard(t, providersFor(['http://127.0.0.1:9/v1']));
     assert.throws(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { APICallError, type LanguageModelV4StreamPart } from '@ai-sdk/provider';
 import { streamText } from 'ai';
+import type { ChatChunk } from '../../src/protocol/chat.ts';
 import { openaiError, type RecordedRequest, type ScriptEntry, textChunks } from '../support/upstream.ts';
 import { attemptsIn, bounded, providersFor, switchboard, upstream } from './helpers.ts';
 
@@ -72,6 +73,35 @@ describe('streamText with a Switchboard model', () => {
     assert.equal(second.requests.length, 1);
   });
 
+  it(
+    'a continuation that reasons again adds no second reasoning block (the router drops what is not content)',
+    bounded,
+    async (t) => {
+      const [role, ...rest] = textChunks(answer, { usage: true });
+      const thinking = { ...role!, choices: [{ index: 0, delta: { reasoning: 'Counting up.' }, finish_reason: null }] };
+      const first = await upstream(t, [{ sse: [role!, thinking, ...rest], cutAfter: 8 }]);
+      const second = await upstream(t, [
+        (request: RecordedRequest): ScriptEntry => {
+          const continued = continuePrefill(request) as { sse: object[] };
+          const [again, ...words] = continued.sse as ChatChunk[];
+          const reasoningAgain = {
+            ...again!,
+            choices: [{ index: 0, delta: { reasoning: 'Counting on.' }, finish_reason: null }],
+          };
+          return { sse: [again!, reasoningAgain, ...words] };
+        },
+      ]);
+      const config = providersFor([first.url, second.url]);
+      config.providers!.second!.prefill = true;
+      const sb = switchboard(t, config);
+      const result = streamText({ model: sb('llama'), prompt: 'Count' });
+      assert.equal(await result.text, answer);
+      assert.equal(await result.reasoningText, 'Counting up.');
+      assert.equal(await result.finishReason, 'stop');
+      assert.equal(second.requests.length, 1);
+    },
+  );
+
   it('a cut nothing can continue ends in an error part and finishReason error, never a clean stop', bounded, async (t) => {
     const only = await upstream(t, [{ sse: textChunks(answer, { usage: true }), cutAfter: 5 }]);
     const sb = switchboard(t, providersFor([only.url]));
@@ -114,6 +144,32 @@ describe('the model’s stream parts', () => {
     assert.equal(finish.usage.inputTokens.total, 5);
     assert.equal(finish.usage.outputTokens.total, 3);
   });
+
+  it(
+    'reasoning beside the content (reasoning_content / reasoning) comes as a reasoning block before the text',
+    bounded,
+    async (t) => {
+      const [role, ...words] = textChunks('The answer is 4.');
+      const reasoningChunk = (delta: Record<string, string>) => ({
+        ...role!,
+        choices: [{ index: 0, delta, finish_reason: null }],
+      });
+      const only = await upstream(t, [
+        { sse: [role!, reasoningChunk({ reasoning_content: 'Two plus ' }), reasoningChunk({ reasoning: 'two.' }), ...words] },
+        { sse: [role!, reasoningChunk({ reasoning: 'Adding.' }), ...words] },
+      ]);
+      const sb = switchboard(t, providersFor([only.url]));
+      const { stream } = await sb('llama').doStream({ prompt: [{ role: 'user', content: [{ type: 'text', text: '2+2?' }] }] });
+      const parts = await readAll(stream);
+      assert.deepEqual(
+        parts.slice(2, 7).map((part) => part.type),
+        ['reasoning-start', 'reasoning-delta', 'reasoning-delta', 'reasoning-end', 'text-start'],
+      );
+      const result = streamText({ model: sb('llama'), prompt: '2+2?' });
+      assert.equal(await result.reasoningText, 'Adding.');
+      assert.equal(await result.text, 'The answer is 4.');
+    },
+  );
 
   it('with includeRawChunks, each canonical chunk comes as a raw part too', bounded, async (t) => {
     const only = await upstream(t, [{ sse: textChunks('One two') }]);
