@@ -69,6 +69,8 @@ function parseSeconds(value: string): number {
 export function demoConfig(simulators: readonly Simulator[], port: number): Config {
   return parseConfig({
     server: { port, host: '127.0.0.1', drainMs: 2000, logLevel: 'silent' },
+    // Simulated traffic has no place in the user's usage ledger.
+    usage: { enabled: false },
     providers: Object.fromEntries(
       demoProviders.map((spec, index) => [
         spec.name,

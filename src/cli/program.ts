@@ -5,6 +5,7 @@ import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
+import { usageCommand } from './usage.ts';
 import { validateCommand } from './validate.ts';
 
 // Read at run time: package.json sits two levels up from both src/cli and dist/cli.
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .addCommand(validateCommand())
     .addCommand(checkCommand())
     .addCommand(statusCommand())
+    .addCommand(usageCommand())
     .addCommand(demoCommand())
     .addHelpText(
       'after',

@@ -182,9 +182,21 @@ const ResponsesSchema = z.strictObject({
     .default(256 * 1024 * 1024),
 });
 
+const UsageSchema = z.strictObject({
+  /** Keep one row per request in a SQLite file. */
+  enabled: z.boolean().default(true),
+  /** The ledger file, relative to the working directory. */
+  path: z.string().min(1).default('switchboard-usage.db'),
+  /** Longest a row waits in memory before it is written. */
+  flushMs: positiveMs.default(1000),
+  /** Rows held in memory while writes fall behind; more are dropped (and counted). */
+  maxPendingRows: z.number().int().positive().default(20_000),
+});
+
 export const ConfigSchema = z
   .strictObject({
     server: ServerSchema.default(ServerSchema.parse({})),
+    usage: UsageSchema.default(UsageSchema.parse({})),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'), ProviderSchema),
     routing: RoutingSchema.default(RoutingSchema.parse({})),
     responses: ResponsesSchema.default(ResponsesSchema.parse({})),
@@ -236,6 +248,7 @@ export type ConfigInput = z.input<typeof ConfigSchema>;
 export type Config = z.output<typeof ConfigSchema>;
 export type ProviderConfig = Config['providers'][string];
 export type RoutingConfig = Config['routing'];
+export type UsageConfig = Config['usage'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -9,6 +9,14 @@ export function digestKeys(keys: readonly string[]): Buffer[] {
 }
 
 /**
+ * A short id for a gateway key, safe to store and show (the usage ledger's `key`): a prefix of a
+ * SHA-256 of the key under a label of its own, so it is no digest kept anywhere else.
+ */
+export function gatewayKeyId(key: string): string {
+  return `key-${createHash('sha256').update(`switchboard gateway key id\0${key}`).digest('hex').slice(0, 10)}`;
+}
+
+/**
  * Whether a request carries one of the keys, as `Authorization: Bearer <key>` (OpenAI clients)
  * or `x-api-key: <key>` (Anthropic clients); always true when no keys are configured.
  */
@@ -17,18 +25,29 @@ export function isAuthorized(
   apiKey: string | string[] | undefined,
   digests: readonly Buffer[],
 ): boolean {
-  if (digests.length === 0) return true;
+  return matchKey(authorization, apiKey, digests) !== undefined;
+}
+
+/** Which configured key a request carries: its index, -1 when no keys are configured, undefined when refused. */
+export function matchKey(
+  authorization: string | undefined,
+  apiKey: string | string[] | undefined,
+  digests: readonly Buffer[],
+): number | undefined {
+  if (digests.length === 0) return -1;
   let key: string | undefined;
   if (authorization !== undefined) {
-    if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return false;
+    if (authorization.length < 8 || authorization.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
     key = authorization.slice(7).trim();
   } else if (typeof apiKey === 'string') {
     key = apiKey.trim();
   }
-  if (key === undefined || key === '') return false;
+  if (key === undefined || key === '') return undefined;
   const presented = digest(key);
-  let matched = false;
-  for (const expected of digests) matched = timingSafeEqual(presented, expected) || matched;
+  let matched: number | undefined;
+  for (const [index, expected] of digests.entries()) {
+    if (timingSafeEqual(presented, expected)) matched = index;
+  }
   return matched;
 }
 

@@ -3,7 +3,9 @@
 // out. The handler is made once per route; a request allocates its Exchange and AbortController.
 import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Usage } from '../protocol/chat.ts';
 import type { Attempt, SwitchboardError } from '../protocol/errors.ts';
+import type { UsageRow } from '../usage/database.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';
 import { clientClosed, pathOf, shuttingDown } from './errors.ts';
@@ -22,7 +24,14 @@ export class Exchange {
   readonly context: GatewayContext;
   readonly controller = new AbortController();
   readonly stream: boolean;
+  /** Epoch ms when the request reached the handler. */
+  readonly at = Date.now();
+  readonly askedModel: string;
+  readonly keyId: string | null;
   model: string;
+  /** Tokens of the answer, as the provider reported them (0 when it did not). */
+  inputTokens = 0;
+  outputTokens = 0;
   provider = 'none';
   attempts: readonly Attempt[] = [];
   error: SwitchboardError | undefined = undefined;
@@ -30,10 +39,12 @@ export class Exchange {
   recoveries = 0;
   /** Logged and counted; a client that left may bring two paths here. */
   finished = false;
-  constructor(context: GatewayContext, request: { model: string; stream?: boolean | null | undefined }) {
+  constructor(context: GatewayContext, request: { model: string; stream?: boolean | null | undefined }, keyId: string | null) {
     this.context = context;
     this.stream = request.stream === true;
     this.model = request.model;
+    this.askedModel = request.model;
+    this.keyId = keyId;
   }
 }
 
@@ -56,7 +67,7 @@ export function beginExchange(
   reply: FastifyReply,
   request: { model: string; stream?: boolean | null | undefined },
 ): Exchange {
-  const exchange = new Exchange(context, request);
+  const exchange = new Exchange(context, request, reply.request.switchboardKeyId);
   const response = reply.raw as TrackedResponse;
   response.switchboardExchange = exchange;
   context.inflight += 1;
@@ -95,6 +106,7 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
       // Read at the end: a stream recovered elsewhere has changed provider, and its cost is known now.
       exchange.provider = result.provider;
       exchange.costUsd = result.costUsd;
+      countTokens(exchange, result.usage);
       exchange.recoveries = result.recoveries;
       finish(request, exchange, 200, reply.elapsedTime);
       return reply;
@@ -105,6 +117,7 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
     exchange.model = result.model;
     exchange.attempts = result.attempts;
     exchange.costUsd = result.costUsd;
+    countTokens(exchange, result.response.usage);
     reply.headers({
       'x-request-id': request.id,
       'x-switchboard-provider': result.provider,
@@ -170,6 +183,33 @@ function finish(request: FastifyRequest, exchange: Exchange, status: number, ela
   }
   if (outcome >= 500) context.logger.warn(line, 'chat completion failed');
   else context.logger.info(line, 'chat completion');
+  context.usage?.record(usageRow(exchange, outcome, elapsedMs));
+}
+
+function countTokens(exchange: Exchange, usage: Usage | null | undefined): void {
+  exchange.inputTokens = usage?.prompt_tokens ?? 0;
+  exchange.outputTokens = usage?.completion_tokens ?? 0;
+}
+
+function usageRow(exchange: Exchange, status: number, elapsedMs: number): UsageRow {
+  // A recovered stream has several answering attempts: the provider that finished it is named.
+  const answered = exchange.attempts.findLast((attempt) => attempt.outcome === 'ok' && attempt.provider === exchange.provider);
+  const ok = answered !== undefined;
+  return {
+    at: exchange.at,
+    keyId: exchange.keyId,
+    askedModel: exchange.askedModel,
+    model: ok ? exchange.model : null,
+    providerModel: ok ? answered.model : null,
+    provider: ok ? answered.provider : null,
+    attempts: exchange.attempts.length,
+    status,
+    inputTokens: exchange.inputTokens,
+    outputTokens: exchange.outputTokens,
+    costUsd: exchange.costUsd ?? null,
+    latencyMs: Math.round(elapsedMs * 10) / 10,
+    stream: exchange.stream,
+  };
 }
 
 /** Requests that never became an exchange: other routes, and chat requests refused before the router. */

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Router } from '../router/router.ts';
 import type { ResponseStore } from '../state/responses.ts';
+import type { UsageLedger } from '../usage/ledger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
 export interface GatewayContext {
@@ -12,6 +13,10 @@ export interface GatewayContext {
   responses: ResponseStore;
   /** SHA-256 of each configured API key; empty means no key is needed. */
   keyDigests: Buffer[];
+  /** The usage ledger's id of each configured API key, in the same order. */
+  keyIds: string[];
+  /** Where finished requests are recorded; undefined when the ledger is off or could not be opened. */
+  usage: UsageLedger | undefined;
   /** Generic model names, so only known names become metric labels. */
   knownModels: Set<string>;
   /** Set by close(): new chat requests get a 503. */
@@ -20,4 +25,11 @@ export interface GatewayContext {
   inflight: number;
   /** Called when `inflight` drops to 0 while closing. */
   onIdle: (() => void) | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The id of the gateway key the request carried (set by the key check); null when none is needed. */
+    switchboardKeyId: string | null;
+  }
 }

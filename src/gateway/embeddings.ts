@@ -21,6 +21,7 @@ export function createEmbeddingsHandler(context: GatewayContext) {
     exchange.provider = result.provider;
     exchange.attempts = result.attempts;
     exchange.costUsd = result.costUsd;
+    exchange.inputTokens = result.response.usage?.prompt_tokens ?? 0;
     reply.headers({
       'x-request-id': request.id,
       'x-switchboard-provider': result.provider,

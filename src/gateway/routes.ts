@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunc
 import { dashboardPage } from '../dashboard/page.ts';
 import { SwitchboardError } from '../protocol/errors.ts';
 import type { ModelInfo } from '../router/router.ts';
-import { isAuthorized } from './auth.ts';
+import { matchKey } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
 import type { GatewayContext } from './context.ts';
 import { createCountTokensHandler } from './count-tokens.ts';
@@ -15,6 +15,7 @@ import { errorHeaders, methodNotAllowed, toHttpError, unauthorized } from './err
 import { deleteStoredResponse, getStoredResponse, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
+import { usageReport } from './usage.ts';
 
 const allMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
@@ -30,11 +31,16 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
   // The OpenAI SDK sends `Authorization: Bearer`, the Anthropic SDK `x-api-key`: either carries a key.
   const authenticate: Hook = (request, reply, done) => {
     const { authorization, 'x-api-key': apiKey } = request.headers;
-    if (isAuthorized(authorization, apiKey, context.keyDigests)) return done();
+    const index = matchKey(authorization, apiKey, context.keyDigests);
+    if (index !== undefined) {
+      request.switchboardKeyId = context.keyIds[index] ?? null;
+      return done();
+    }
     reply.header('www-authenticate', dialectOf(request).challenge);
     done(unauthorized(authorization !== undefined || apiKey !== undefined));
   };
 
+  server.decorateRequest('switchboardKeyId', null);
   server.setErrorHandler((thrown, request, reply) => {
     const error = toHttpError(thrown);
     if (error.code === 'internal_error') context.logger.error({ reqId: request.id, err: thrown }, 'unhandled error');
@@ -112,8 +118,11 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
       now: Date.now(),
       providers: context.router.status(),
       models: context.router.models(),
+      ...(context.usage !== undefined && { usage: context.usage.status() }),
     };
   });
+
+  route(server, 'GET', '/usage', { onRequest: authenticate }, async (request) => usageReport(context, request.query));
 
   route(server, 'GET', '/metrics', {}, async (_request, reply) => {
     reply.header('content-type', context.metrics.registry.contentType);

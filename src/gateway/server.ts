@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { createRouter, type Router } from '../router/router.ts';
 import { createMemoryResponseStore } from '../state/responses.ts';
-import { digestKeys } from './auth.ts';
+import { digestKeys, gatewayKeyId } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { dialectForPath } from './endpoints.ts';
 import { toHttpError } from './errors.ts';
@@ -13,6 +13,7 @@ import { installJsonParser } from './json-body.ts';
 import { createLogger, type LoggerOption } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
+import { openLedger } from './usage.ts';
 
 export interface GatewayOptions {
   /** The whole config; `server` settings apply to the gateway, the rest to the router it creates. */
@@ -65,6 +66,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ),
     responses: createMemoryResponseStore(config.responses),
     keyDigests: digestKeys(config.server.apiKeys),
+    keyIds: config.server.apiKeys.map(gatewayKeyId),
+    usage: openLedger(config.usage, logger),
     knownModels: knownModels(router),
     closing: false,
     inflight: 0,
@@ -100,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   try {
     await server.listen({ port: options.port ?? config.server.port, host });
   } catch (error) {
+    context.usage?.close();
     if (ownsRouter) await router.close();
     throw error;
   }
@@ -125,17 +129,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       }
       router.reload(next);
       context.keyDigests = digestKeys(next.server.apiKeys);
+      context.keyIds = next.server.apiKeys.map(gatewayKeyId);
       context.knownModels = knownModels(router);
       const restart = (['port', 'host', 'bodyLimitBytes'] as const)
         .filter((key) => next.server[key] !== config.server[key])
         .map((key) => `server.${key}`);
       if (!isDeepStrictEqual(next.responses, config.responses)) restart.push('responses');
+      if (!isDeepStrictEqual(next.usage, config.usage)) restart.push('usage');
       if (restart.length > 0) logger.warn({ settings: restart }, 'these take effect on restart');
       config = next;
       logger.info({ providers: Object.keys(router.status()) }, 'config reloaded');
     },
     close(graceMs = config.server.drainMs) {
       closed ??= drain(server, context, graceMs).then(async () => {
+        // Every request has finished: the rows queued for them are written before the file closes.
+        context.usage?.close();
         if (ownsRouter) await router.close();
         logger.info('switchboard gateway closed');
         logger.flush();
