@@ -89,9 +89,9 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (reasoning.effort !== null) settings.reasoning_effort = reasoning.effort;
   const { tools: functions, builtins } = toolsFrom(body.tools);
   const builtinTools = builtins.map((tool) => tool.type as string);
+  const choice = toolChoiceFrom(body.tool_choice, builtinTools, functions);
   const tools = [...functions, ...builtinSettings(builtins, settings)];
   if (tools.length > 0) settings.tools = tools;
-  const choice = toolChoiceFrom(body.tool_choice, builtinTools);
   const parallel = optional(body, 'parallel_tool_calls', 'boolean', 'a boolean');
   // OpenAI rejects tool_choice and parallel_tool_calls without tools.
   if (tools.length > 0) {
@@ -302,12 +302,23 @@ function builtinSettings(builtins: Json[], settings: Partial<ChatRequest>): Func
   return builtins.filter((tool) => !webSearch.has(tool.type as string)) as unknown as FunctionTool[];
 }
 
-function toolChoiceFrom(value: unknown, builtinTools: string[]): ToolChoice | undefined {
+function toolChoiceFrom(value: unknown, builtinTools: string[], tools: FunctionTool[]): ToolChoice | undefined {
   if (value == null) return undefined;
   if (value === 'none' || value === 'auto' || value === 'required') return value;
   if (!isObject(value) || typeof value.type !== 'string')
     throw invalidType('tool_choice', "'none', 'auto', 'required' or an object");
   if (value.type === 'function') return { type: 'function', function: { name: string(value, 'name', 'tool_choice') } };
+  if (value.type === 'allowed_tools') {
+    // Portable form: only the allowed function tools are sent, under the mode asked for.
+    if (value.mode !== 'auto' && value.mode !== 'required') throw invalidType('tool_choice.mode', "'auto' or 'required'");
+    if (!Array.isArray(value.tools)) throw invalidType('tool_choice.tools', 'an array');
+    const allowed = new Set(
+      value.tools.map((tool: unknown) => (isObject(tool) && tool.type === 'function' ? tool.name : undefined)),
+    );
+    const kept = tools.filter((tool) => allowed.has(tool.function.name));
+    tools.splice(0, tools.length, ...kept);
+    return value.mode;
+  }
   // A built-in tool forced by type: the request needs a provider that runs it.
   if (!builtinTools.includes(value.type)) builtinTools.push(value.type);
   return undefined;

@@ -127,6 +127,19 @@ describe('Responses request → canonical', () => {
     assert.deepEqual(canonical({ input: 'x', text: { format: { type: 'json_object' } } }).response_format, {
       type: 'json_object',
     });
+    const allowed = canonical({
+      input: 'x',
+      tools: [
+        { type: 'function', name: 'a', parameters },
+        { type: 'function', name: 'b', parameters },
+      ],
+      tool_choice: { type: 'allowed_tools', mode: 'required', tools: [{ type: 'function', name: 'b' }] },
+    });
+    assert.deepEqual(
+      allowed.tools?.map((tool) => tool.function.name),
+      ['b'],
+    );
+    assert.equal(allowed.tool_choice, 'required');
     // OpenAI refuses tool_choice without tools.
     assert.equal(canonical({ input: 'x', tool_choice: 'required' }).tool_choice, undefined);
   });

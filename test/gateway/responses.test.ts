@@ -280,3 +280,71 @@ describe('built-in tools on /v1/responses', () => {
     assert.equal(openai.requests.length + anthropic.requests.length, 0);
   });
 });
+
+describe('streamed function calls on /v1/responses', () => {
+  it(
+    'reach client.responses.stream as function_call items, from Anthropic tool_use events after a failover',
+    bounded,
+    async (t) => {
+      const start = {
+        type: 'message_start',
+        message: {
+          id: 'msg_1',
+          type: 'message',
+          role: 'assistant',
+          model: 'claude',
+          content: [],
+          stop_reason: null,
+          stop_sequence: null,
+          usage: { input_tokens: 20, output_tokens: 1 },
+        },
+      };
+      const sse = [
+        start,
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Let me check.' } },
+        { type: 'content_block_stop', index: 0 },
+        {
+          type: 'content_block_start',
+          index: 1,
+          content_block: { type: 'tool_use', id: 'toolu_1', name: 'get_weather', input: {} },
+        },
+        { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '{"city":' } },
+        { type: 'content_block_delta', index: 1, delta: { type: 'input_json_delta', partial_json: '"Oslo"}' } },
+        { type: 'content_block_stop', index: 1 },
+        { type: 'message_delta', delta: { stop_reason: 'tool_use', stop_sequence: null }, usage: { output_tokens: 12 } },
+        { type: 'message_stop' },
+      ].map((data) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`);
+      const openai = await upstream(t, [overloaded]);
+      const anthropic = await upstream(t, [{ sse, done: false }]);
+      const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+      const stream = client(switchboard).responses.stream({
+        model: 'llama',
+        input: 'Weather in Oslo?',
+        tools: [
+          {
+            type: 'function',
+            name: 'get_weather',
+            parameters: { type: 'object', properties: { city: { type: 'string' } } },
+            strict: false,
+          },
+        ],
+      });
+      let argumentsText = '';
+      stream.on('response.function_call_arguments.delta', (event) => {
+        argumentsText += event.delta;
+      });
+      const final = await stream.finalResponse();
+      assert.equal(final.status, 'completed');
+      assert.equal(argumentsText, '{"city":"Oslo"}');
+      assert.equal(final.output_text, 'Let me check.');
+      const call = final.output[1];
+      assert.ok(call?.type === 'function_call');
+      assert.equal(call.call_id, 'toolu_1');
+      assert.equal(call.name, 'get_weather');
+      assert.equal(call.arguments, '{"city":"Oslo"}');
+      assert.equal(call.status, 'completed');
+      assert.equal(final.usage?.output_tokens, 12);
+    },
+  );
+});
