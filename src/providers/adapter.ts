@@ -2,6 +2,7 @@
 // Adapters are pure: plain data in, plain data out, no I/O, no timers, no clocks.
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
 import type { EmbeddingRequest, EmbeddingResponse } from '../protocol/embeddings.ts';
+import type { Quirk } from './presets.ts';
 
 /** What the transport sends: a path below the provider's base URL, headers and a body. */
 export interface WireRequest {
@@ -37,6 +38,8 @@ export interface Target {
   headers: Record<string, string>;
   /** Anthropic requires max_tokens; this is used when the caller gave none. */
   defaultMaxTokens: number;
+  /** The vendor's known deviations from OpenAI's schema (the preset's), fixed by the adapter. */
+  quirks?: readonly Quirk[];
 }
 
 /** Per-stream bookkeeping an adapter keeps between events. */

@@ -243,9 +243,11 @@ export function decodeAnthropic(response: WireResponse, target: Target): ChatRes
     }
     // thinking, redacted_thinking and server-tool blocks have no canonical form.
   }
+  // OpenAI's schema requires `refusal` and `logprobs` (nullable): Anthropic has neither to give.
   const message: ChatResponse['choices'][number]['message'] = {
     role: 'assistant',
     content: text.length === 0 && toolCalls.length > 0 ? null : text,
+    refusal: null,
   };
   if (toolCalls.length > 0) message.tool_calls = toolCalls;
   return {
@@ -253,7 +255,7 @@ export function decodeAnthropic(response: WireResponse, target: Target): ChatRes
     object: 'chat.completion',
     created: createdFrom(response.headers),
     model: body.model ?? target.model,
-    choices: [{ index: 0, message, finish_reason: finishReasonFor(body.stop_reason) }],
+    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReasonFor(body.stop_reason) }],
     ...(body.usage ? { usage: usageFor(body.usage) } : {}),
   };
 }

@@ -4,8 +4,14 @@ import type { ChatChunk, ChatRequest, ChatResponse, ChunkDelta } from '../protoc
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { type Adapter, baseHeaders, type SseEvent, type StreamState, type Target, type WireResponse } from './adapter.ts';
 import { excerpt, malformed, upstreamError } from './failure.ts';
+import { type ChunkFixes, chunkFixes, completeAnswer, fixChunk } from './openai-schema.ts';
 
-export const openaiAdapter: Adapter = {
+/** Per-stream state: the vendor's schema fixes, decided once. */
+export interface OpenAIStreamState extends StreamState {
+  fixes: ChunkFixes;
+}
+
+export const openaiAdapter: Adapter<OpenAIStreamState> = {
   encode(request: ChatRequest, target: Target) {
     return {
       path: '/chat/completions',
@@ -31,14 +37,15 @@ export const openaiAdapter: Adapter = {
       // Mistral leaves out `type` on tool calls.
       for (const call of choice.message?.tool_calls ?? []) call.type ??= 'function';
     }
+    completeAnswer(body as ChatResponse, target.quirks);
     return body as ChatResponse;
   },
 
-  startStream(target: Target): StreamState {
-    return { provider: target.provider, done: false, malformed: 0 };
+  startStream(target: Target): OpenAIStreamState {
+    return { provider: target.provider, done: false, malformed: 0, fixes: chunkFixes(target.quirks) };
   },
 
-  decodeEvent(event: SseEvent, state: StreamState): ChatChunk[] {
+  decodeEvent(event: SseEvent, state: OpenAIStreamState): ChatChunk[] {
     const data = event.data;
     if (data === '[DONE]') {
       state.done = true;
@@ -63,6 +70,7 @@ export const openaiAdapter: Adapter = {
       state.malformed += 1;
       return [];
     }
+    if (state.fixes.nulls || state.fixes.eos) fixChunk(parsed, state.fixes);
     for (const choice of parsed.choices) normalizeDelta(choice.delta);
     return [parsed];
   },

@@ -2,6 +2,14 @@
 // Any field set in a provider's config overrides its preset's.
 
 export type Protocol = 'openai' | 'anthropic';
+
+/**
+ * What a vendor is known to send against OpenAI's published schema in its streams, fixed at the
+ * edge for that vendor only so other streams pay nothing: `stream-nulls`, explicit nulls where
+ * the schema has no null (delta.role, delta.tool_calls, a tool call's id, type and function
+ * name), dropped; `eos`, the old `finish_reason: "eos"`, read as `stop`.
+ */
+export type Quirk = 'stream-nulls' | 'eos';
 export type RateLimitDialect = 'openai' | 'anthropic' | 'openrouter' | 'none';
 
 export interface Preset {
@@ -20,6 +28,8 @@ export interface Preset {
    * answering after it; mid-stream recovery relies on it.
    */
   prefill: boolean;
+  /** Known deviations from OpenAI's schema that the adapter fixes for this vendor. */
+  quirks?: readonly Quirk[];
 }
 
 const local = { protocol: 'openai', auth: 'bearer', rateLimitHeaders: 'none', prefill: false } as const;
@@ -45,6 +55,8 @@ export const presets = {
     auth: 'bearer',
     rateLimitHeaders: 'openai',
     prefill: false,
+    // Recorded: `delta.tool_calls: null`, `delta.role: null`, null tool-call id/type/name in later chunks; `eos` in 2024.
+    quirks: ['stream-nulls', 'eos'],
   },
   openrouter: {
     protocol: 'openai',

@@ -66,6 +66,7 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
       auth: config.auth ?? preset.auth ?? (protocol === 'anthropic' ? 'x-api-key' : 'bearer'),
       headers,
       defaultMaxTokens: config.defaultMaxTokens,
+      ...(preset.quirks === undefined ? {} : { quirks: preset.quirks }),
     },
     source: config,
   };

@@ -405,7 +405,10 @@ describe('anthropic decode', () => {
       object: 'chat.completion',
       created: 1759320000,
       model: 'claude-sonnet-4-5-20250929',
-      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello!' }, finish_reason: 'stop' }],
+      // `refusal` and `logprobs` are required (nullable) by OpenAI's schema; Anthropic has neither.
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hello!', refusal: null }, logprobs: null, finish_reason: 'stop' },
+      ],
       usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
     });
   });
@@ -428,7 +431,9 @@ describe('anthropic decode', () => {
             function: { name: 'get_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' },
           },
         ],
+        refusal: null,
       },
+      logprobs: null,
       finish_reason: 'tool_calls',
     });
   });

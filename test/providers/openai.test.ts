@@ -64,7 +64,71 @@ describe('openai adapter', () => {
       usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4, queue_time: 0.01, total_time: 0.02 },
       x_groq: { id: 'req_1' },
     };
-    assert.deepEqual(openaiAdapter.decode({ status: 200, headers: {}, body: JSON.stringify(body) }, target), body);
+    const decoded = openaiAdapter.decode({ status: 200, headers: {}, body: JSON.stringify(body) }, target);
+    // Groq leaves out `message.refusal`, which OpenAI's schema requires (nullable): it comes back null.
+    const expected = structuredClone(body);
+    Object.assign(expected.choices[0]!.message, { refusal: null });
+    assert.deepEqual(decoded, expected);
+  });
+
+  it('keeps answers to OpenAI’s schema: missing nullable fields become null, forbidden nulls go, nothing is invented', () => {
+    const body = {
+      id: 'x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      system_fingerprint: null,
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hi', tool_calls: null }, finish_reason: 'stop' },
+        { index: 1, message: { role: 'assistant', refusal: 'No.' }, finish_reason: 'content_filter', logprobs: null },
+      ],
+    };
+    const decoded = openaiAdapter.decode({ status: 200, headers: {}, body: JSON.stringify(body) }, target);
+    assert.deepEqual(decoded, {
+      id: 'x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'm',
+      choices: [
+        { index: 0, message: { role: 'assistant', content: 'Hi', refusal: null }, finish_reason: 'stop', logprobs: null },
+        {
+          index: 1,
+          message: { role: 'assistant', content: null, refusal: 'No.' },
+          finish_reason: 'content_filter',
+          logprobs: null,
+        },
+      ],
+    });
+  });
+
+  it('fixes stream chunks only for vendors known to need it (Together: nulls and eos)', () => {
+    const chunk = () => ({
+      id: 'c',
+      object: 'chat.completion.chunk',
+      created: 1,
+      model: 'm',
+      choices: [
+        {
+          index: 0,
+          delta: {
+            role: null,
+            content: null,
+            tool_calls: [{ index: 0, id: null, type: null, function: { name: null, arguments: '{"a"' } }],
+          },
+          finish_reason: 'eos',
+        },
+      ],
+    });
+    const event = { event: undefined, data: JSON.stringify(chunk()) };
+    const plain = openaiAdapter.decodeEvent(event, openaiAdapter.startStream(target, { model: 'm', messages: [] }));
+    assert.deepEqual(plain[0]!.choices[0], chunk().choices[0], 'untouched without the quirks');
+    const together = { ...target, quirks: ['stream-nulls', 'eos'] as const };
+    const fixed = openaiAdapter.decodeEvent(event, openaiAdapter.startStream(together, { model: 'm', messages: [] }));
+    assert.deepEqual(fixed[0]!.choices[0], {
+      index: 0,
+      delta: { content: null, tool_calls: [{ index: 0, function: { arguments: '{"a"' } }] },
+      finish_reason: 'stop',
+    });
   });
 
   it('classifies error envelopes of every OpenAI-compatible vendor', () => {
