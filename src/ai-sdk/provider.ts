@@ -1,7 +1,7 @@
 // `switchboard/ai-sdk`: the router as a Vercel AI SDK provider, in process, no gateway needed.
 import { type EmbeddingModelV4, type LanguageModelV4, NoSuchModelError, type ProviderV4 } from '@ai-sdk/provider';
 import type { Config, ConfigInput } from '../config/schema.ts';
-import { createRouter, Router } from '../router/router.ts';
+import { createRouter, type Router } from '../router/router.ts';
 import { SwitchboardEmbeddingModel } from './embedding-model.ts';
 import { SwitchboardLanguageModel } from './language-model.ts';
 
@@ -27,8 +27,8 @@ export interface Switchboard extends ProviderV4 {
  * Throws ConfigError for an invalid config.
  */
 export function createSwitchboard(source: ConfigInput | Config | Router): Switchboard {
-  const owned = !(source instanceof Router);
-  const router = source instanceof Router ? source : createRouter(source);
+  const owned = !isRouter(source);
+  const router = isRouter(source) ? source : createRouter(source);
   // Checked when a model is made, so a typo fails at start-up rather than on the first call.
   const served = (modelId: string) => router.models().some((model) => model.id === modelId);
   const embeddingNames = () =>
@@ -70,4 +70,10 @@ export function createSwitchboard(source: ConfigInput | Config | Router): Switch
       if (owned) await router.close();
     },
   }) satisfies Switchboard;
+}
+
+// By shape, not instanceof: a router built from another copy of the package (dist and sources
+// side by side) is still a router.
+function isRouter(source: ConfigInput | Config | Router): source is Router {
+  return typeof (source as Router).complete === 'function' && typeof (source as Router).stream === 'function';
 }

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { APICallError, NoSuchModelError } from '@ai-sdk/provider';
 import { generateText } from 'ai';
+import { createSwitchboard } from '../../src/ai-sdk/index.ts';
+import { createRouter } from '../../src/router/router.ts';
 import { completion, openaiError } from '../support/upstream.ts';
 import { attemptsIn, bounded, providersFor, switchboard, upstream } from './helpers.ts';
 
@@ -122,6 +124,21 @@ describe('generateText with a Switchboard model', () => {
     const result = await generateText({ model: sb('llama'), prompt: '2+2?' });
     assert.equal(result.text, '4');
     assert.equal(result.reasoningText, 'Two plus two.');
+  });
+
+  it('takes a router made elsewhere, and leaves it open on close()', bounded, async (t) => {
+    const only = await upstream(t, [{ json: completion('one') }, { json: completion('two') }]);
+    const router = createRouter(providersFor([only.url]));
+    t.after(() => router.close());
+    const sb = createSwitchboard(router);
+    assert.equal(sb.router, router);
+    assert.equal((await generateText({ model: sb('llama'), prompt: 'hi' })).text, 'one');
+    await sb.close();
+    assert.equal(
+      (await router.complete({ model: 'llama', messages: [{ role: 'user', content: 'hi' }] })).response.choices[0]?.message
+        .content,
+      'two',
+    );
   });
 
   it('throws NoSuchModelError for a model no provider serves', (t) => {
