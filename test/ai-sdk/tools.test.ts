@@ -2,10 +2,10 @@
 // step (which fails over on its own), streamed tool calls, tool choice, and generateObject.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { generateObject, generateText, Output, stepCountIs, streamText, tool } from 'ai';
+import { generateObject, generateText, Output, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { z } from 'zod';
 import type { ChatChunk } from '../../src/protocol/chat.ts';
-import { completion, openaiError, type RecordedRequest, type ScriptEntry } from '../support/upstream.ts';
+import { completion, openaiError, type RecordedRequest, type ScriptEntry, textChunks } from '../support/upstream.ts';
 import { attemptsIn, bounded, providersFor, switchboard, upstream } from './helpers.ts';
 
 const weatherCall = {
@@ -214,6 +214,19 @@ describe('generateObject with a Switchboard model', () => {
     const result = await generateText({ model: sb('llama'), output: Output.object({ schema }), prompt: 'Weather as JSON' });
     assert.deepEqual(result.output, { city: 'Lisbon', celsius: 21 });
     assert.equal(only.requests[0]?.body.response_format.type, 'json_schema');
+  });
+
+  it('streamObject builds the object from a streamed JSON answer', bounded, async (t) => {
+    const only = await upstream(t, [{ sse: textChunks(['{"city":', '"Lisbon",', '"celsius":21}'], { usage: true }) }]);
+    const sb = switchboard(t, providersFor([only.url]));
+    const schema = z.object({ city: z.string(), celsius: z.number() });
+    const result = streamObject({ model: sb('llama'), schema, prompt: 'Weather as JSON' });
+    const partials: unknown[] = [];
+    for await (const partial of result.partialObjectStream) partials.push(partial);
+    assert.deepEqual(await result.object, { city: 'Lisbon', celsius: 21 });
+    assert.ok(partials.length >= 2, `partial objects: ${JSON.stringify(partials)}`);
+    assert.equal(only.requests[0]?.body.response_format.type, 'json_schema');
+    assert.equal(only.requests[0]?.body.stream, true);
   });
 
   it('a JSON answer without a schema asks for json_object', bounded, async (t) => {
