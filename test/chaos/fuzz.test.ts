@@ -34,7 +34,11 @@ const postRoutes: PostRoute[] = [
   { path: '/v1/messages', dialect: 'anthropic', bodies: invalidMessagesBody },
 ];
 /** Routes other work may have added to main: fuzzed when the gateway has them. */
-const optionalPostRoutes = ['/v1/responses', '/v1/embeddings', '/v1/completions'];
+const optionalPostRoutes: Array<[string, Dialect]> = [
+  ['/v1/responses', 'openai'],
+  ['/v1/embeddings', 'openai'],
+  ['/v1/messages/count_tokens', 'anthropic'],
+];
 const getRoutes = ['/v1/models', '/status', '/healthz', '/metrics', '/'];
 const contentTypes = fc.constantFrom(
   'application/json',
@@ -49,10 +53,9 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
 
   before(async () => {
     target = await startChaosTarget();
-    for (const path of optionalPostRoutes) {
+    for (const [path, dialect] of optionalPostRoutes) {
       const probe = await target.client.raw('POST', path, { headers: { 'content-type': 'application/json' }, body: '{}' });
-      if (!probe.body.includes('unknown_url'))
-        postRoutes.push({ path, dialect: 'openai', bodies: fc.oneof(notAnObject, unknownModelBody) });
+      if (probe.status !== 404) postRoutes.push({ path, dialect, bodies: fc.oneof(notAnObject, unknownModelBody) });
     }
     console.log(
       `routes fuzzed: ${[...postRoutes.map((route) => `POST ${route.path}`), ...getRoutes.map((path) => `GET ${path}`)].join(', ')}`,
@@ -106,7 +109,7 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
   }
 
   // Registered before `before` finds out which optional routes exist: those absent are skipped.
-  for (const path of [...postRoutes.map((route) => route.path), ...optionalPostRoutes]) {
+  for (const path of [...postRoutes.map((route) => route.path), ...optionalPostRoutes.map(([optional]) => optional)]) {
     it(`POST ${path}: invalid bodies, any content type`, async (t) => {
       const route = postRoutes.find((candidate) => candidate.path === path);
       if (route === undefined) return t.skip(`no ${path} on this gateway`);
@@ -130,6 +133,7 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
     const routes = [
       ...postRoutes.map((route) => ['POST', route.path, route.dialect] as const),
       ['GET', '/v1/models', 'openai'] as const,
+      ['GET', '/v1/models/chaos', 'openai'] as const,
     ];
     const wrongKey = fc.oneof(
       headerValue.map((value) => ({ authorization: value })),
@@ -154,9 +158,7 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
     });
   });
 
-  it('an x-switchboard-strategy no router knows is a 400 on a valid request', {
-    todo: 'waiting on rel-ops: strategy header prototype keys (finding 5)',
-  }, async () => {
+  it('an x-switchboard-strategy no router knows is a 400 on a valid request', async () => {
     const routes = [
       ['/v1/chat/completions', 'openai'],
       ['/v1/messages', 'anthropic'],
@@ -182,7 +184,7 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
       async ([path, method, body]) => {
         const takes = getRoutes.includes(path) ? ['GET', 'HEAD'] : ['POST'];
         if (takes.includes(method)) return;
-        const dialect = path === '/v1/messages' ? 'anthropic' : 'openai';
+        const dialect = path.startsWith('/v1/messages') ? 'anthropic' : 'openai';
         const response = await refused(method, path, dialect, {
           headers: { 'content-type': 'application/json' },
           ...(method !== 'GET' && { body }),
@@ -218,7 +220,11 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
     const query = fc.dictionary(fc.stringMatching(/^[a-z]{1,8}$/), fc.stringMatching(/^[A-Za-z0-9%._-]{0,20}$/), { maxKeys: 4 });
     await property(
       fc.tuple(
-        fc.constantFrom(...getRoutes),
+        fc.oneof(
+          fc.constantFrom(...getRoutes),
+          fc.string({ minLength: 1, maxLength: 60 }).map((id) => `/v1/models/${encodeURIComponent(id)}`),
+          fc.string({ minLength: 1, maxLength: 60 }).map((id) => `/v1/responses/${encodeURIComponent(id)}`),
+        ),
         query,
         fc.dictionary(fc.stringMatching(/^x-[a-z]{1,10}$/), headerValue, { maxKeys: 3 }),
       ),
