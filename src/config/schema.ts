@@ -165,6 +165,13 @@ const ServerSchema = z.strictObject({
   maxJsonDepth: z.number().int().positive().default(64),
   /** How long in-flight requests may take to finish on SIGTERM. */
   drainMs: z.number().int().nonnegative().default(10_000),
+  /**
+   * How long a client may take to send a whole request, headers and body; a slower one gets a 408
+   * and its connection is closed. 0: no limit. Needs a restart.
+   */
+  requestTimeoutMs: z.number().int().nonnegative().default(30_000),
+  /** How long a response may wait on a client that has stopped reading before it is cut (and its upstream request aborted). 0: no limit. */
+  writeTimeoutMs: z.number().int().nonnegative().default(5_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -61,6 +61,24 @@ function onExchangeClose(this: TrackedResponse): void {
   if (context.inflight === 0 && context.closing) context.onIdle?.();
 }
 
+/**
+ * The whole response is written but may sit in the socket's buffer, for a client that stopped
+ * reading: give it `writeTimeoutMs` to take it, then close the connection, so that it holds
+ * neither a file descriptor nor a drain forever.
+ */
+function onExchangeEnded(this: TrackedResponse): void {
+  const ms = this.switchboardExchange!.context.writeTimeoutMs;
+  const socket = this.socket;
+  if (ms === 0 || socket === null || socket.writableLength === 0) return;
+  const timer = setTimeout(() => {
+    if (!this.writableFinished) this.destroy();
+  }, ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  this.once('finish', clear);
+  this.once('close', clear);
+}
+
 /** Starts the bookkeeping of a routed request: the client leaving aborts it, and drain waits for it. */
 export function beginExchange(
   context: GatewayContext,
@@ -72,6 +90,7 @@ export function beginExchange(
   response.switchboardExchange = exchange;
   context.inflight += 1;
   response.once('close', onExchangeClose);
+  response.once('prefinish', onExchangeEnded);
   return exchange;
 }
 
@@ -101,7 +120,14 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
         exchange.error = clientClosed();
         await result.cancel();
       } else {
-        exchange.error = await writeStream(response, result, dialect.events(chat), request.id, exchange.controller.signal);
+        exchange.error = await writeStream(
+          response,
+          result,
+          dialect.events(chat),
+          request.id,
+          exchange.controller.signal,
+          context.writeTimeoutMs,
+        );
       }
       // Read at the end: a stream recovered elsewhere has changed provider, and its cost is known now.
       exchange.provider = result.provider;

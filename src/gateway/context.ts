@@ -23,6 +23,8 @@ export interface GatewayContext {
   closing: boolean;
   /** Chat requests being handled, streams included. */
   inflight: number;
+  /** `server.writeTimeoutMs`: how long a response may wait on a client that stopped reading (0: forever). */
+  writeTimeoutMs: number;
   /** Called when `inflight` drops to 0 while closing. */
   onIdle: (() => void) | undefined;
 }

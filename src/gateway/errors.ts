@@ -2,6 +2,7 @@
 // A SwitchboardError carries its own status; Fastify's own errors (body too large, bad JSON,
 // schema violations) are translated here, and anything unexpected becomes a 500 that says
 // nothing of its internals.
+import type { Duplex } from 'node:stream';
 import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { type SchemaIssue, schemaError } from './schema.ts';
 
@@ -32,6 +33,25 @@ export function toHttpError(thrown: unknown): SwitchboardError {
     },
     { cause: thrown },
   );
+}
+
+/**
+ * A `clientError` listener for the server: a request whose headers or body did not all arrive
+ * within server.requestTimeoutMs gets a 408 in OpenAI's shape, if the socket can still take it,
+ * and its connection is closed. Other client errors are left to the next listener.
+ */
+export function answerRequestTimeout(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code !== 'ERR_HTTP_REQUEST_TIMEOUT' || socket.destroyed) return;
+  if (socket.writable) {
+    const body = JSON.stringify(
+      invalidRequest('The request did not arrive in time (server.requestTimeoutMs).', null, 'request_timeout', 408).toJSON(),
+    );
+    socket.write(
+      'HTTP/1.1 408 Request Timeout\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }
 
 /** Headers an error answer carries: how many attempts were made, and when to come back. */

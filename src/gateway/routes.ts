@@ -37,6 +37,8 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
       return done();
     }
     reply.header('www-authenticate', dialectOf(request).challenge);
+    // The body may still be on its way, one byte at a time: close rather than wait to read it.
+    reply.header('connection', 'close');
     done(unauthorized(authorization !== undefined || apiKey !== undefined));
   };
 

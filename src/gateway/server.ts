@@ -8,7 +8,7 @@ import { createMemoryResponseStore } from '../state/responses.ts';
 import { digestKeys, gatewayKeyId } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { dialectForPath } from './endpoints.ts';
-import { toHttpError } from './errors.ts';
+import { answerRequestTimeout, toHttpError } from './errors.ts';
 import { installJsonParser } from './json-body.ts';
 import { createLogger, type LoggerOption } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -71,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     knownModels: knownModels(router),
     closing: false,
     inflight: 0,
+    writeTimeoutMs: config.server.writeTimeoutMs,
     onIdle: undefined,
   };
 
@@ -81,6 +82,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     // Our own 503 in OpenAI's shape (routes.ts) instead of Fastify's.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
+    ...requestTimeouts(config.server.requestTimeoutMs),
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allowUnionTypes: true } },
     frameworkErrors: (error, request, reply) => {
       // Malformed URLs and the like, answered before any route runs.
@@ -88,6 +90,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       (reply as unknown as FastifyReply).code(mapped.status).send(dialectForPath(request.url).error(mapped));
     },
   });
+  // Before Fastify's own listener, which then finds the socket closed and leaves it.
+  server.server.prependListener('clientError', answerRequestTimeout);
   installJsonParser(server, () => config.server.maxJsonDepth);
   registerRoutes(server, context);
 
@@ -131,7 +135,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       context.keyDigests = digestKeys(next.server.apiKeys);
       context.keyIds = next.server.apiKeys.map(gatewayKeyId);
       context.knownModels = knownModels(router);
-      const restart = (['port', 'host', 'bodyLimitBytes'] as const)
+      context.writeTimeoutMs = next.server.writeTimeoutMs;
+      const restart = (['port', 'host', 'bodyLimitBytes', 'requestTimeoutMs'] as const)
         .filter((key) => next.server[key] !== config.server[key])
         .map((key) => `server.${key}`);
       if (!isDeepStrictEqual(next.responses, config.responses)) restart.push('responses');
@@ -175,4 +180,24 @@ async function drain(server: FastifyInstance, context: GatewayContext, graceMs: 
 
 function knownModels(router: Router): Set<string> {
   return new Set(router.models().map((model) => model.id));
+}
+
+/**
+ * Node's own timers for a request that arrives too slowly: its headers and its whole body must be
+ * in within `ms` (Fastify's requestTimeout is Node's). Node looks for late ones at an interval,
+ * 30 s by default; a quarter of the limit keeps the cut close to it.
+ */
+function requestTimeouts(ms: number): {
+  requestTimeout?: number;
+  http?: { headersTimeout: number; connectionsCheckingInterval: number };
+} {
+  if (ms === 0) return {};
+  return {
+    requestTimeout: ms,
+    // Headers get Node's usual 60 s at most, however long a body may take.
+    http: {
+      headersTimeout: Math.min(ms, 60_000),
+      connectionsCheckingInterval: Math.min(5000, Math.max(100, Math.floor(ms / 4))),
+    },
+  };
 }

@@ -21,6 +21,7 @@ export async function writeStream(
   encoder: EventEncoder,
   requestId: string,
   signal: AbortSignal,
+  writeTimeoutMs = 0,
 ): Promise<SwitchboardError | undefined> {
   response.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -58,7 +59,7 @@ export async function writeStream(
       }
       if (!response.write(text)) {
         flush();
-        await drained(response, signal);
+        await drained(response, signal, writeTimeoutMs);
       }
     }
     flush();
@@ -76,12 +77,17 @@ export async function writeStream(
   }
 }
 
-/** Waits for a slow reader to take what was written; a disconnect ends the wait too. */
-async function drained(response: ServerResponse, signal: AbortSignal): Promise<void> {
+/**
+ * Waits for a slow reader to take what was written; a disconnect ends the wait too. A client
+ * that takes nothing for `writeTimeoutMs` (0: no limit) has stopped reading: its connection is
+ * closed, which aborts the upstream request, and the loop sees `destroyed` and stops.
+ */
+async function drained(response: ServerResponse, signal: AbortSignal, writeTimeoutMs: number): Promise<void> {
+  const timeout = writeTimeoutMs > 0 ? AbortSignal.timeout(writeTimeoutMs) : undefined;
   try {
-    await once(response, 'drain', { signal });
+    await once(response, 'drain', { signal: timeout ? AbortSignal.any([signal, timeout]) : signal });
   } catch {
-    // Aborted: the client is gone; the loop sees `destroyed` and stops.
+    if (timeout?.aborted && !signal.aborted) response.destroy();
   }
 }
 
