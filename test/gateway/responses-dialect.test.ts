@@ -1,5 +1,5 @@
 // The Responses dialect's pure parts against fixtures written from OpenAI's API reference: requests
-// to canonical, canonical answers and chunks to Responses objects and events, and the memory store.
+// to canonical, and canonical answers and chunks to Responses objects and events.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ResponseEnvelope, responseFromChat } from '../../src/gateway/responses-answer.ts';
@@ -7,7 +7,6 @@ import { chatRequestFromResponses, parseResponsesRequest } from '../../src/gatew
 import { createResponsesStreamEncoder } from '../../src/gateway/responses-stream.ts';
 import type { ChatChunk, ChatResponse } from '../../src/protocol/chat.ts';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
-import { createMemoryResponseStore, type StoredResponse } from '../../src/state/responses.ts';
 import { completion, textChunks } from '../support/upstream.ts';
 import { typedEvents } from './responses-helpers.ts';
 
@@ -340,55 +339,5 @@ describe('canonical chunks → Responses events', () => {
     assert.deepEqual(events.at(-1)?.data.response.error, { code: 'stream_broken', message: 'upstream reset' });
     assert.ok(!events.some((event) => event.event === 'response.completed' || event.event === 'response.output_text.done'));
     assert.equal(failing.chunk(textChunks('more')[1]!), '');
-  });
-});
-
-describe('the memory response store', () => {
-  function stored(id: string, storedAt: number, text = 'hi'): StoredResponse {
-    const output = [
-      {
-        type: 'message' as const,
-        id: `msg_${id}`,
-        role: 'assistant' as const,
-        status: 'completed' as const,
-        content: [{ type: 'output_text' as const, text, annotations: [] }],
-      },
-    ];
-    return {
-      id,
-      storedAt,
-      conversation: [{ type: 'message', role: 'user', content: 'q' }],
-      output,
-      response: responseFromChat(envelope(), completion(text)),
-    };
-  }
-
-  it('keeps responses for their retention, and finds their items', async () => {
-    let now = 1000;
-    const store = createMemoryResponseStore({ retentionMs: 100, maxStored: 10, maxBytes: 1_000_000, now: () => now });
-    await store.save(stored('a', now));
-    assert.equal((await store.get('a'))?.id, 'a');
-    assert.equal((await store.item('msg_a'))?.id, 'msg_a');
-    now += 99;
-    assert.ok(await store.get('a'));
-    now += 1;
-    assert.equal(await store.get('a'), undefined);
-    assert.equal(await store.item('msg_a'), undefined);
-  });
-
-  it('drops the oldest past maxStored or maxBytes, and deletes on request', async () => {
-    const store = createMemoryResponseStore({ retentionMs: 60_000, maxStored: 2, maxBytes: 1_000_000, now: () => 0 });
-    for (const id of ['a', 'b', 'c']) await store.save(stored(id, 0));
-    assert.equal(await store.get('a'), undefined);
-    assert.ok(await store.get('b'));
-    assert.equal(await store.delete('b'), true);
-    assert.equal(await store.delete('b'), false);
-    assert.equal(await store.get('b'), undefined);
-    const size = JSON.stringify(stored('x', 0)).length;
-    const small = createMemoryResponseStore({ retentionMs: 60_000, maxStored: 100, maxBytes: size * 2 + 10, now: () => 0 });
-    for (const id of ['x', 'y', 'z']) await small.save(stored(id, 0));
-    assert.equal(await small.get('x'), undefined);
-    assert.ok(await small.get('y'));
-    assert.ok(await small.get('z'));
   });
 });

@@ -1,0 +1,66 @@
+// Stored Responses conversations in Redis, so every gateway replica can continue any of them.
+// One key per response (its JSON, expiring after the retention) and one per output item (the id
+// of its response, same expiry), for `item_reference`. Redis's own memory policy bounds the size.
+import type { Redis } from 'ioredis';
+import { SwitchboardError } from '../protocol/errors.ts';
+import type { OutputItem } from '../protocol/responses.ts';
+import type { ResponseStore, StoredResponse } from './responses.ts';
+
+export interface RedisResponseStoreOptions {
+  /** How long a response is kept, in ms. */
+  retentionMs: number;
+  /** Prepended to every key; default `switchboard:`. */
+  prefix?: string;
+}
+
+/** A ResponseStore over an ioredis client the caller owns (and closes). */
+export function createRedisResponseStore(redis: Redis, options: RedisResponseStoreOptions): ResponseStore {
+  const prefix = options.prefix ?? 'switchboard:';
+  const responseKey = (id: string) => `${prefix}response:${id}`;
+  const itemKey = (id: string) => `${prefix}response-item:${id}`;
+
+  const read = async (id: string): Promise<StoredResponse | undefined> => {
+    const text = await reach(() => redis.get(responseKey(id)));
+    return text === null ? undefined : (JSON.parse(text) as StoredResponse);
+  };
+
+  return {
+    async save(stored) {
+      const ttl = Math.max(1, stored.storedAt + options.retentionMs - Date.now());
+      const batch = redis.multi().set(responseKey(stored.id), JSON.stringify(stored), 'PX', ttl);
+      for (const item of stored.output) batch.set(itemKey(item.id), stored.id, 'PX', ttl);
+      await reach(() => batch.exec());
+    },
+    get: read,
+    async item(id) {
+      const owner = await reach(() => redis.get(itemKey(id)));
+      if (owner === null) return undefined;
+      return (await read(owner))?.output.find((item: OutputItem) => item.id === id);
+    },
+    async delete(id) {
+      const stored = await read(id);
+      if (stored === undefined) return false;
+      const keys = [responseKey(id), ...stored.output.map((item) => itemKey(item.id))];
+      return (await reach(() => redis.del(...keys))) > 0;
+    },
+  };
+}
+
+// An unreachable Redis is the gateway's trouble, not the caller's: a 503 to retry, never "not found".
+async function reach<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new SwitchboardError(
+      {
+        message: 'The store of Responses conversations is unreachable; retry shortly.',
+        status: 503,
+        type: 'server_error',
+        code: 'store_unavailable',
+        kind: 'server',
+        retryAfterMs: 1000,
+      },
+      { cause: error },
+    );
+  }
+}
