@@ -1,6 +1,7 @@
 // `switchboard check`: send every provider the active health check once and print what came back.
 import { Command } from 'commander';
 import { ConfigError } from '../config/schema.ts';
+import { secretsOf } from '../config/secrets.ts';
 import { redact } from '../protocol/redact.ts';
 import { createRouter } from '../router/router.ts';
 import { loadConfigFile, resolveConfigFile } from './config-file.ts';
@@ -37,7 +38,7 @@ export async function check(configFile: string | undefined, output: Output = sta
     ...config,
     routing: { ...config.routing, healthCheck: { ...config.routing.healthCheck, intervalMs: 0 } },
   });
-  const secrets = Object.values(config.providers).flatMap((provider) => (provider.apiKey ? [provider.apiKey] : []));
+  const secrets = secretsOf(config);
   let results: Awaited<ReturnType<typeof router.checkHealth>>;
   try {
     results = await router.checkHealth();

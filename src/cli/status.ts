@@ -11,12 +11,14 @@ export function statusCommand(output: Output = standardOutput): Command {
     .description("print a running gateway's provider table (from its /status)")
     .argument('[url]', 'the gateway, or just its port', defaultGatewayUrl)
     .option('--json', 'print the raw JSON instead of a table')
+    .option('--api-key <key>', 'a gateway key, to see upstream error texts (default: $SWITCHBOARD_API_KEY)')
     .addHelpText(
       'after',
       '\nExamples:\n  switchboard status\n  switchboard status http://10.0.0.5:4000\n  switchboard status 4001 --json',
     )
-    .action(async (url: string, options: { json?: boolean }) => {
-      process.exitCode = await status(url, output, options);
+    .action(async (url: string, options: { json?: boolean; apiKey?: string }) => {
+      const apiKey = options.apiKey ?? process.env.SWITCHBOARD_API_KEY;
+      process.exitCode = await status(url, output, { json: options.json, ...(apiKey ? { apiKey } : {}) });
     });
 }
 
@@ -44,12 +46,20 @@ export function readSnapshot(body: unknown): StatusSnapshot {
   return { providers, models };
 }
 
-/** Fetches and prints the status; returns the exit code (1 when the gateway cannot be reached). */
-export async function status(url: string, output: Output = standardOutput, options: { json?: boolean } = {}): Promise<number> {
+/**
+ * Fetches and prints the status; returns the exit code (1 when the gateway cannot be reached).
+ * Without `apiKey` a gateway that has keys tells each last error by its kind and status only.
+ */
+export async function status(
+  url: string,
+  output: Output = standardOutput,
+  options: { json?: boolean | undefined; apiKey?: string } = {},
+): Promise<number> {
   const base = gatewayBase(url);
   let body: unknown;
   try {
-    const response = await fetch(`${base}/status`, { signal: AbortSignal.timeout(5000) });
+    const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    const response = await fetch(`${base}/status`, { headers, signal: AbortSignal.timeout(5000) });
     if (!response.ok) {
       output.error(`${base}/status answered ${response.status}: ${oneLine(await response.text(), 200)}`);
       return 1;

@@ -5,6 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Usage } from '../protocol/chat.ts';
 import type { Attempt, SwitchboardError } from '../protocol/errors.ts';
+import { excerpt, redact } from '../protocol/redact.ts';
 import type { UsageRow } from '../usage/database.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';
@@ -192,7 +193,8 @@ function finish(request: FastifyRequest, exchange: Exchange, status: number, ela
   });
   const line: Record<string, unknown> = {
     reqId: request.id,
-    model: exchange.model,
+    // A name the caller made up may be megabytes long, or a key pasted in the wrong field.
+    model: context.knownModels.has(exchange.model) ? exchange.model : excerpt(exchange.model, context.secrets, 100),
     provider: exchange.provider,
     attempts: attempts.length,
     status: outcome,
@@ -205,7 +207,7 @@ function finish(request: FastifyRequest, exchange: Exchange, status: number, ela
   if (exchange.costUsd !== undefined) line.costUsd = exchange.costUsd;
   if (error !== undefined) {
     line.error = error.code ?? error.type;
-    line.message = error.message;
+    line.message = redact(error.message, context.secrets);
   }
   if (outcome >= 500) context.logger.warn(line, 'chat completion failed');
   else context.logger.info(line, 'chat completion');

@@ -17,6 +17,8 @@ export interface GatewayContext {
   keyIds: string[];
   /** Where finished requests are recorded; undefined when the ledger is off or could not be opened. */
   usage: UsageLedger | undefined;
+  /** Every configured credential (config/secrets.ts): scrubbed from error answers and log lines. */
+  secrets: readonly string[];
   /** Generic model names, so only known names become metric labels. */
   knownModels: Set<string>;
   /** Set by close(): new chat requests get a 503. */

@@ -4,6 +4,7 @@
 // nothing of its internals.
 import type { Duplex } from 'node:stream';
 import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
+import { excerpt } from '../protocol/redact.ts';
 import { type SchemaIssue, schemaError } from './schema.ts';
 
 /** The error a gateway answers with for anything thrown while handling a request. */
@@ -20,7 +21,8 @@ export function toHttpError(thrown: unknown): SwitchboardError {
   if (status >= 400 && status < 500) {
     const code = error?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error?.code === 'FST_ERR_CTP_EMPTY_JSON_BODY';
     // Fastify's 4xx messages describe the request (and never our internals), so they are safe to pass on.
-    const message = code ? 'The request body is not valid JSON.' : String(error?.message ?? 'Bad request');
+    // Some quote the request (a content type, a header), so they are bounded and scrubbed like any quotation.
+    const message = code ? 'The request body is not valid JSON.' : excerpt(String(error?.message ?? 'Bad request'));
     return invalidRequest(message, null, code ? 'invalid_json' : null, status);
   }
   return new SwitchboardError(
@@ -115,8 +117,9 @@ export function clientClosed(): SwitchboardError {
   });
 }
 
-/** The path of a URL without its query, which may hold things that do not belong in messages or logs. */
+/** The path of a URL without its query, which may hold things that do not belong in messages or logs; at most 200 characters. */
 export function pathOf(url: string): string {
   const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
+  const path = query === -1 ? url : url.slice(0, query);
+  return path.length > 200 ? excerpt(path, [], 200) : path;
 }

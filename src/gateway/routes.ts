@@ -3,8 +3,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dashboardPage } from '../dashboard/page.ts';
 import { SwitchboardError } from '../protocol/errors.ts';
+import { redact } from '../protocol/redact.ts';
 import type { ModelInfo } from '../router/router.ts';
-import { matchKey } from './auth.ts';
+import { isAuthorized, matchKey } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
 import type { GatewayContext } from './context.ts';
 import { createCountTokensHandler } from './count-tokens.ts';
@@ -47,7 +48,7 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     const error = toHttpError(thrown);
     if (error.code === 'internal_error') context.logger.error({ reqId: request.id, err: thrown }, 'unhandled error');
     noteError(request, reply, error);
-    sendError(request, reply, error);
+    sendError(request, reply, scrubbed(error, context.secrets));
   });
   const endpoints = collectEndpoints(server);
   server.setNotFoundHandler((request, reply) => {
@@ -113,12 +114,16 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     return { status: context.closing ? 'draining' : 'ok' };
   });
 
-  route(server, 'GET', '/status', {}, async (_request, reply) => {
+  // Anyone may read /status (the dashboard polls it without a key); upstream error texts, which can
+  // quote another caller's prompt or an internal address, only go to a caller with a gateway key.
+  route(server, 'GET', '/status', {}, async (request, reply) => {
     reply.header('cache-control', 'no-store');
+    const { authorization, 'x-api-key': apiKey } = request.headers;
+    const detail = isAuthorized(authorization, apiKey, context.keyDigests);
     return {
       status: context.closing ? 'draining' : 'ok',
       now: Date.now(),
-      providers: context.router.status(),
+      providers: context.router.status({ detail }),
       models: context.router.models(),
       ...(context.usage !== undefined && { usage: context.usage.status() }),
     };
@@ -190,6 +195,12 @@ function modelNotFound(id: string): SwitchboardError {
     kind: 'model-not-found',
     param: 'model',
   });
+}
+
+/** The last line of defence for an error answer: no configured credential leaves, whatever built the message. */
+function scrubbed(error: SwitchboardError, secrets: readonly string[]): SwitchboardError {
+  const message = redact(error.message, secrets);
+  return message === error.message ? error : error.with({ message });
 }
 
 function sendError(request: FastifyRequest, reply: FastifyReply, error: SwitchboardError): void {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config/schema.ts';
+import { secretsOf } from '../config/secrets.ts';
 import { createRouter, type Router } from '../router/router.ts';
 import { createMemoryResponseStore } from '../state/responses.ts';
 import { digestKeys, gatewayKeyId } from './auth.ts';
@@ -68,6 +69,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     keyDigests: digestKeys(config.server.apiKeys),
     keyIds: config.server.apiKeys.map(gatewayKeyId),
     usage: openLedger(config.usage, logger),
+    secrets: secretsOf(config),
     knownModels: knownModels(router),
     closing: false,
     inflight: 0,
@@ -134,6 +136,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       router.reload(next);
       context.keyDigests = digestKeys(next.server.apiKeys);
       context.keyIds = next.server.apiKeys.map(gatewayKeyId);
+      context.secrets = secretsOf(next);
       context.knownModels = knownModels(router);
       context.writeTimeoutMs = next.server.writeTimeoutMs;
       const restart = (['port', 'host', 'bodyLimitBytes', 'requestTimeoutMs'] as const)

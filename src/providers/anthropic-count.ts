@@ -35,7 +35,7 @@ export function decodeCountTokens(response: WireResponse, target: Target): numbe
   try {
     parsed = JSON.parse(response.body);
   } catch {
-    throw malformed(target.provider, `invalid JSON: ${excerpt(response.body, 80)}`);
+    throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
   }
   const count = isObject(parsed) ? parsed.input_tokens : undefined;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw malformed(target.provider, 'no input_tokens');

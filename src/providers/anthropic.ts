@@ -226,7 +226,7 @@ export function decodeAnthropic(response: WireResponse, target: Target): ChatRes
   try {
     parsed = JSON.parse(response.body);
   } catch {
-    throw malformed(provider, `invalid JSON: ${excerpt(response.body, 80)}`);
+    throw malformed(provider, `invalid JSON: ${excerpt(response.body)}`);
   }
   if (!isObject(parsed)) throw malformed(provider, 'not an object');
   const body = parsed as MessageBody;

@@ -3,7 +3,7 @@
 // message decides the cases a status cannot tell apart (context length, content policy,
 // an exhausted quota that arrives as a 429).
 import { errorTypeFor, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
-import { redact } from '../protocol/redact.ts';
+import { excerpt as quote } from '../protocol/redact.ts';
 
 export interface UpstreamErrorInfo {
   status: number;
@@ -48,13 +48,13 @@ export function upstreamError(info: UpstreamErrorInfo, retryAfterMs?: number): S
   const kind = kindForStatus(info);
   const status = info.status >= 400 && info.status <= 599 ? info.status : 502;
   return new SwitchboardError({
-    message: `${info.provider}: ${redact(info.message)}`,
+    message: `${info.provider}: ${excerpt(info.message)}`,
     status: status === 529 ? 503 : status,
     type: passThroughType(info.type) ?? errorTypeFor(status),
-    code: info.code ?? null,
+    code: shortField(info.code),
     kind,
     provider: info.provider,
-    param: info.param ?? null,
+    param: shortField(info.param),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
 }
@@ -86,8 +86,18 @@ export function malformed(provider: string, detail: string): SwitchboardError {
   });
 }
 
+// An adapter keeps this much of an upstream's text, with key shapes scrubbed; the router then scrubs
+// the configured secrets and cuts to `excerptChars` (300). Cutting here at 300 would let the cut fall
+// inside a configured secret, leaving its first characters where no scrub could recognise them.
+const upstreamQuoteChars = 4096;
+
 /** Shortens an upstream body for an error message: non-JSON pages (Cloudflare HTML, Envoy text) can be large. */
-export function excerpt(text: string, max = 200): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max)}…` : flat || '(empty body)';
+export function excerpt(text: string): string {
+  return text.length === 0 ? '(empty body)' : quote(text, [], upstreamQuoteChars);
+}
+
+/** An upstream's `code` or `param` is a short identifier; anything longer is not passed on whole. */
+function shortField(value: string | null | undefined): string | null {
+  if (value === undefined || value === null) return null;
+  return value.length > 100 ? quote(value, [], 100) : value;
 }

@@ -25,7 +25,7 @@ export const openaiEmbeddings: EmbeddingsCodec = {
     try {
       parsed = JSON.parse(response.body);
     } catch {
-      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body, 80)}`);
+      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
     }
     const body = parsed as Partial<EmbeddingResponse> & { error?: unknown };
     // OpenRouter-style `{"error": …}` inside a 200.

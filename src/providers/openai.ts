@@ -27,7 +27,7 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
     try {
       parsed = JSON.parse(response.body);
     } catch {
-      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body, 80)}`);
+      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
     }
     const body = parsed as Partial<ChatResponse> & { error?: unknown };
     // OpenRouter can answer 200 with `{"error": …}` and no choices.

@@ -4,6 +4,7 @@
 import { Agent } from 'undici';
 import { abortedBy, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
 import type { WireRequest, WireResponse } from './adapter.ts';
+import { malformed } from './failure.ts';
 
 export interface TransportOptions {
   /** Time to establish a TCP/TLS connection; default 5000. */
@@ -20,7 +21,14 @@ export interface SendOptions {
   firstByteMs: number;
   /** Longest silence between two pieces of the body. */
   idleMs: number;
+  /** Most bytes of a whole answer read by `text()`; default 32 MiB. */
+  maxBodyBytes?: number;
+  /** Most bytes of an error answer's body (status >= 400) read by `text()`; default 64 KiB. */
+  maxErrorBodyBytes?: number;
 }
+
+const defaultMaxBodyBytes = 32 * 1024 * 1024;
+const defaultMaxErrorBodyBytes = 64 * 1024;
 
 /** A response whose body is still arriving. */
 export interface OpenResponse {
@@ -32,7 +40,10 @@ export interface OpenResponse {
    * terminator) is consumed so the connection returns to the pool, without the cost of an abort.
    */
   release(): void;
-  /** Reads the rest of the body as text (for error bodies). */
+  /**
+   * Reads the rest of the body as text, up to `maxBodyBytes` (`maxErrorBodyBytes` for a status of
+   * 400 or more); a longer body is abandoned and rejects as a malformed answer.
+   */
   text(): Promise<string>;
 }
 
@@ -80,7 +91,13 @@ export class Transport {
         release: () => {
           body.dump().catch(() => {});
         },
-        text: () => body.text().catch((error: unknown) => Promise.reject(transportError(error, options))),
+        text: () => {
+          const maxBytes =
+            response.statusCode >= 400
+              ? (options.maxErrorBodyBytes ?? defaultMaxErrorBodyBytes)
+              : (options.maxBodyBytes ?? defaultMaxBodyBytes);
+          return readBounded(body, response.headers['content-length'], maxBytes, options);
+        },
       };
     } catch (error) {
       throw transportError(error, options);
@@ -107,6 +124,30 @@ async function* guardBody(body: AsyncIterable<Uint8Array>, options: SendOptions)
     // The headers came, so this is a break in the middle of the body, not a refused connection.
     throw error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' });
   }
+}
+
+type Body = AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown };
+
+/** Reads a body to its end as UTF-8, failing (and closing the connection) once it passes `maxBytes`. */
+async function readBounded(body: Body, declared: unknown, maxBytes: number, options: SendOptions): Promise<string> {
+  const tooLarge = () => {
+    body.destroy();
+    return malformed(options.provider, `answer larger than ${maxBytes} bytes`);
+  };
+  // A declared length over the cap fails before a byte is read.
+  if (typeof declared === 'string' && Number(declared) > maxBytes) throw tooLarge();
+  const pieces: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for await (const piece of body) {
+      total += piece.byteLength;
+      if (total > maxBytes) throw tooLarge();
+      pieces.push(piece);
+    }
+  } catch (error) {
+    throw transportError(error, options);
+  }
+  return Buffer.concat(pieces, total).toString('utf8');
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

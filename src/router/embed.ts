@@ -4,6 +4,7 @@
 import type { EmbeddingRequest, EmbeddingResponse } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
+import { excerpt } from '../protocol/redact.ts';
 import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
 import { allFailed } from './failover.ts';
 import type { Provider } from './provider.ts';
@@ -66,7 +67,7 @@ export function notAnEmbeddingModel(model: string, known: boolean, embeddingMode
     );
   }
   return new SwitchboardError({
-    message: `embedding model "${model}" is not served here; embedding models: ${list}`,
+    message: `embedding model "${excerpt(model, [], 100)}" is not served here; embedding models: ${list}`,
     status: 404,
     type: 'invalid_request_error',
     code: 'model_not_found',

@@ -4,7 +4,7 @@
 import type { Config } from '../config/schema.ts';
 import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
-import { redact } from '../protocol/redact.ts';
+import { excerpt } from '../protocol/redact.ts';
 import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
 import { actionFor, isQuickRetry } from './classify.ts';
@@ -19,10 +19,12 @@ export interface RoutingState {
   /** Generic model → the providers serving it. */
   byModel: Map<string, Provider[]>;
   tracker: FailoverTracker;
-  /** Configured keys, scrubbed from every error message. */
+  /** Every configured credential (config/secrets.ts), scrubbed from every error message. */
   secrets: readonly string[];
   /** The generic names in `byModel` that are embedding models (never chat, never a fallback). */
   embeddingModels: ReadonlySet<string>;
+  /** Provider → its last failure told without upstream text (kind, status, code), for status pages shown to anyone. */
+  failureSummaries: Map<string, string>;
 }
 
 /** What the loop needs of a request: the generic model it asks for. */
@@ -166,6 +168,7 @@ export class Failover {
     // protocol cannot express) says nothing about the provider: no error is counted against it.
     if (error.provider === undefined && error.kind === 'bad-request') return action;
     const now = Date.now();
+    if (error.kind !== 'aborted') this.#state.failureSummaries.set(provider.name, summarize(error));
     if (action === 'count-and-next') this.#state.tracker.recordFailure(provider.name, now, error.message);
     else if (action === 'take-out') this.#state.tracker.takeOut(provider.name, now, error.message);
     else if (action === 'skip-until-reset') {
@@ -192,7 +195,8 @@ export class Failover {
             },
             { cause: thrown },
           );
-    const message = redact(error.message, this.#state.secrets);
+    // Scrubbed, then cut: the message goes to the caller, the attempt list, the log and /status.
+    const message = excerpt(error.message, this.#state.secrets);
     if (message !== error.message) error.message = message;
     return error;
   }
@@ -222,6 +226,18 @@ export class Failover {
     if (error.attempts.length > 0 || run.attempts.length === 0) return error;
     return error.with({ attempts: run.attempts });
   }
+}
+
+/**
+ * A failure in words that carry no upstream or caller text: its kind, the upstream's status and a
+ * code that looks like an identifier (`server (HTTP 503, overloaded)`, `timeout (upstream_timeout)`).
+ * An upstream's message can quote a request (a 400 naming the prompt) or an address; this cannot.
+ */
+export function summarize(error: SwitchboardError): string {
+  const details: string[] = [];
+  if (error.kind !== 'connect' && error.kind !== 'timeout' && error.status > 0) details.push(`HTTP ${error.status}`);
+  if (error.code !== null && /^[A-Za-z0-9_.-]{1,64}$/.test(error.code)) details.push(error.code);
+  return details.length > 0 ? `${error.kind} (${details.join(', ')})` : error.kind;
 }
 
 /** A wait hint only when it is one: positive and finite. */

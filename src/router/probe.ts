@@ -1,6 +1,6 @@
 // The active health check: the smallest request a provider can answer, under a timeout.
 import { SwitchboardError } from '../protocol/errors.ts';
-import { redact } from '../protocol/redact.ts';
+import { excerpt } from '../protocol/redact.ts';
 import type { Transport } from '../providers/transport.ts';
 import type { Provider } from './provider.ts';
 
@@ -63,7 +63,7 @@ export async function probeProvider(
       thrown instanceof SwitchboardError
         ? thrown
         : new SwitchboardError({ message: String(thrown), status: 502, type: 'server_error', kind: 'malformed' });
-    error.message = redact(error.message, secrets);
+    error.message = excerpt(error.message, secrets);
     return { provider: provider.name, model, healthy: false, latencyMs: performance.now() - started, error };
   } finally {
     clearTimeout(timer);

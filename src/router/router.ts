@@ -2,10 +2,12 @@
 // status. The attempt loop itself (plan, attempt, classify, fail over, record) is failover.ts.
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
+import { secretsOf } from '../config/secrets.ts';
 import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
+import { excerpt } from '../protocol/redact.ts';
 import type { Target, WireRequest } from '../providers/adapter.ts';
 import { type CountTokensBody, estimateCountTokens } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
@@ -148,8 +150,11 @@ export class Router {
       }
       for (const model of Object.keys(provider.embeddings)) embeddingModels.add(model);
     }
-    const secrets = providers.flatMap((provider) => (provider.target.apiKey ? [provider.target.apiKey] : []));
-    Object.assign(this.#state, { config, byModel, tracker, secrets, embeddingModels } satisfies RoutingState);
+    const secrets = secretsOf(config);
+    const failureSummaries = this.#state.failureSummaries ?? new Map<string, string>();
+    for (const name of failureSummaries.keys())
+      if (!providers.some((provider) => provider.name === name)) failureSummaries.delete(name);
+    Object.assign(this.#state, { config, byModel, tracker, secrets, embeddingModels, failureSummaries } satisfies RoutingState);
     this.#providers = providers;
     this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
   }
@@ -349,7 +354,7 @@ export class Router {
 
   #unknownModel(model: string): SwitchboardError {
     return new SwitchboardError({
-      message: `model "${model}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
+      message: `model "${excerpt(model, this.#state.secrets, 100)}" is not served here; known models: ${[...this.#state.byModel.keys()].join(', ')}`,
       status: 404,
       type: 'invalid_request_error',
       code: 'model_not_found',
@@ -362,29 +367,39 @@ export class Router {
     const name = options.strategy ?? this.#state.config.routing.strategy;
     const strategy = ownValue(strategies, name);
     if (strategy === undefined) {
-      throw invalidRequest(`unknown strategy "${name}"; known: ${strategyNames.join(', ')}`, 'strategy', 'unknown_strategy');
+      throw invalidRequest(
+        `unknown strategy "${excerpt(name, this.#state.secrets, 100)}"; known: ${strategyNames.join(', ')}`,
+        'strategy',
+        'unknown_strategy',
+      );
     }
     return strategy;
   }
 
   /** One non-streamed exchange under the run's deadline; notes the rate-limit headers and returns their wait hint. */
   async #exchange(provider: Provider, wire: WireRequest, run: Run<{ model: string }>) {
+    const { timeouts, limits } = this.#state.config.routing;
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,
-      firstByteMs: Math.max(1, Math.min(this.#state.config.routing.timeouts.responseMs, run.remainingMs())),
-      idleMs: this.#state.config.routing.timeouts.idleMs,
+      firstByteMs: Math.max(1, Math.min(timeouts.responseMs, run.remainingMs())),
+      idleMs: timeouts.idleMs,
+      maxBodyBytes: limits.responseBytes,
+      maxErrorBodyBytes: limits.errorBodyBytes,
     });
     return { response, retryAfterMs: this.#failover.noteHeaders(provider, response.headers) };
   }
 
   async #attemptComplete(provider: Provider, target: Target, run: Run): Promise<ChatResponse> {
     const wire = encodeFor(provider, run.request, target);
+    const { timeouts, limits } = this.#state.config.routing;
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
       signal: run.signal,
-      firstByteMs: Math.max(1, Math.min(this.#state.config.routing.timeouts.responseMs, run.remainingMs())),
-      idleMs: this.#state.config.routing.timeouts.idleMs,
+      firstByteMs: Math.max(1, Math.min(timeouts.responseMs, run.remainingMs())),
+      idleMs: timeouts.idleMs,
+      maxBodyBytes: limits.responseBytes,
+      maxErrorBodyBytes: limits.errorBodyBytes,
     });
     const retryAfterMs = this.#failover.noteHeaders(provider, response.headers);
     try {
@@ -425,8 +440,13 @@ export class Router {
     this.#healthTimer.unref();
   }
 
-  /** A snapshot per provider: what a dashboard needs. */
-  status(): Record<string, ProviderStatus> {
+  /**
+   * A snapshot per provider: what a dashboard needs. With `detail: false`, `lastError` is told
+   * without the upstream's words (`server (HTTP 503, overloaded)`): an upstream's message can quote
+   * another caller's request or name an internal address. Default `detail: true`.
+   */
+  status(options: { detail?: boolean } = {}): Record<string, ProviderStatus> {
+    const detail = options.detail ?? true;
     const now = Date.now();
     const snapshot: Record<string, ProviderStatus> = {};
     for (const provider of this.#providers) {
@@ -440,7 +460,8 @@ export class Router {
         latencyEmaMs: health.latencyEmaMs === null ? null : Math.round(health.latencyEmaMs * 100) / 100,
         requests: health.requests,
         errors: health.errors,
-        lastError: health.lastError,
+        lastError:
+          detail || health.lastError === null ? health.lastError : (this.#state.failureSummaries.get(provider.name) ?? 'error'),
         lastErrorAt: health.lastErrorAt,
         cooldownUntil: circuit.state === 'open' ? circuit.until : null,
         rateLimitedUntil: health.rateLimitedUntil > now ? health.rateLimitedUntil : null,

@@ -10,7 +10,7 @@
 import type { Config } from '../config/schema.ts';
 import { type ChatChunk, type ChatRequest, hasContent, type Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
-import { redact } from '../protocol/redact.ts';
+import { excerpt } from '../protocol/redact.ts';
 import type { SseEvent, StreamState, Target } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
@@ -131,7 +131,7 @@ export async function openSegment(
   context: StreamContext,
   continuation?: Continuation,
 ): Promise<Segment> {
-  const { timeouts, responseModel } = context.config().routing;
+  const { timeouts, responseModel, limits } = context.config().routing;
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', onRunAbort, { once: true });
@@ -158,6 +158,7 @@ export async function openSegment(
       signal: controller.signal,
       firstByteMs: firstTokenMs,
       idleMs: timeouts.idleMs,
+      maxErrorBodyBytes: limits.errorBodyBytes,
     });
     const retryAfterMs = context.noteHeaders(provider, response.headers);
     if (response.status !== 200) {
@@ -172,7 +173,7 @@ export async function openSegment(
       }
       throw streamError(provider.name, 'stream_incomplete', `answered HTTP ${response.status} without an error body`);
     }
-    events = readEvents(response.body)[Symbol.asyncIterator]();
+    events = readEvents(response.body, { provider: provider.name, maxEventBytes: limits.eventBytes })[Symbol.asyncIterator]();
     release = response.release;
     const segment: Segment = {
       provider,
@@ -349,8 +350,8 @@ function addUsage(base: Usage | undefined, next: Usage | undefined): Usage | und
 function asStreamError(thrown: unknown, provider: Provider, run: Run, secrets: readonly string[]): SwitchboardError {
   if (!(thrown instanceof SwitchboardError)) {
     if (run.signal.aborted) return run.abortError();
-    return streamError(provider.name, 'stream_incomplete', `stream failed: ${redact(String(thrown), secrets)}`);
+    return streamError(provider.name, 'stream_incomplete', `stream failed: ${excerpt(String(thrown), secrets)}`);
   }
-  thrown.message = redact(thrown.message, secrets);
+  thrown.message = excerpt(thrown.message, secrets);
   return thrown;
 }
