@@ -348,3 +348,36 @@ describe('streamed function calls on /v1/responses', () => {
     },
   );
 });
+
+describe('an agent loop over previous_response_id', () => {
+  it('sends the tool result for a call made by the OpenAI-format provider to the Anthropic-format one', bounded, async (t) => {
+    const call = { id: 'call_time_1', type: 'function' as const, function: { name: 'get_time', arguments: '{"zone":"UTC"}' } };
+    const openai = await upstream(t, [{ json: completion('', { toolCalls: [call] }) }, overloaded]);
+    const anthropic = await upstream(t, [{ json: anthropicMessage('It is noon in UTC.') }]);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const sdk = client(switchboard);
+    const tools: OpenAI.Responses.Tool[] = [
+      {
+        type: 'function',
+        name: 'get_time',
+        parameters: { type: 'object', properties: { zone: { type: 'string' } } },
+        strict: false,
+      },
+    ];
+    const first = await sdk.responses.create({ model: 'llama', instructions: 'Use tools.', input: 'What time is it?', tools });
+    const toolCall = first.output[0];
+    assert.ok(toolCall?.type === 'function_call');
+    const second = await sdk.responses.create({
+      model: 'llama',
+      previous_response_id: first.id,
+      tools,
+      input: [{ type: 'function_call_output', call_id: toolCall.call_id, output: '12:00' }],
+    });
+    assert.equal(second.output_text, 'It is noon in UTC.');
+    assert.deepEqual(anthropic.requests[0]?.body.messages, [
+      { role: 'user', content: 'What time is it?' },
+      { role: 'assistant', content: [{ type: 'tool_use', id: 'call_time_1', name: 'get_time', input: { zone: 'UTC' } }] },
+      { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'call_time_1', content: '12:00' }] },
+    ]);
+  });
+});
