@@ -40,7 +40,8 @@ export function serveCommand(output: Output = standardOutput): Command {
       'after',
       '\nReload: `kill -HUP <pid>` or save the config file. A valid file replaces the old one without\n' +
         'dropping requests in flight; an invalid one is reported and the old one stays.\n' +
-        'Stop: SIGTERM or Ctrl-C drains requests in flight for up to server.drainMs, then exits 0.\n' +
+        'Stop: SIGTERM or Ctrl-C drains requests in flight for up to server.drainMs, then exits 0;\n' +
+        'a second one exits at once (status 1), and SIGHUP during the drain is ignored.\n' +
         'Example:\n  GROQ_API_KEY=gsk_... switchboard serve --config examples/switchboard.yaml --port 4000',
     )
     .action(async (options: ServeOptions) => {
