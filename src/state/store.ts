@@ -112,7 +112,8 @@ export type HealthTransform = (health: DeploymentHealth) => DeploymentHealth;
  * - **Records are JSON.** `get(id)` survives `JSON.parse(JSON.stringify(...))` unchanged.
  * - **Leases are exclusive across every process sharing the store** and expire by themselves
  *   after `ttlMs`; `acquireLease` is the only call that waits on the backend, and the request path
- *   never makes it (probes do). If the backend is unreachable it resolves false.
+ *   never makes it (probes do). If the backend is unreachable it falls back to a lease held in
+ *   this process alone, so recovery probes go on (one per replica) while the backend is away.
  * - **A backend failure never fails a call.** Writes still apply locally, `connection()` says the
  *   backend is unreachable, and the store rejoins when it returns.
  * - `inflight` never reads below 0; `close()` is idempotent and ends every timer and connection.
