@@ -1,0 +1,170 @@
+// The Redis store's connections and wire details: two ioredis connections (commands, and the
+// subscription), the scripts defined on them, key names, and the replies and messages read back.
+import { Redis } from 'ioredis';
+import type { Deltas, DeploymentCopy, SharedCounters, SpendNanos } from './redis-copy.ts';
+import { casHealthScript, countersScript, releaseScript, resetScript, seedScript, spendScript } from './redis-scripts.ts';
+import { freshRecord } from './store.ts';
+
+export interface ScriptCommands {
+  casHealth(...args: (string | number)[]): Promise<[number, number, string?]>;
+  flushCounters(...args: (string | number)[]): Promise<string[]>;
+  addSpend(...args: (string | number)[]): Promise<string[]>;
+  resetRecord(...args: (string | number)[]): Promise<[number, number]>;
+  seed(...args: (string | number)[]): Promise<number>;
+  releaseLease(...args: (string | number)[]): Promise<number>;
+}
+export type Client = Redis & ScriptCommands;
+export type ScriptPipeline = ScriptCommands & { exec(): Promise<[Error | null, unknown][] | null> };
+
+/** The command connection (with the scripts) and the subscriber, both lazy: `connect()` them. */
+export function createConnections(url: string, timeoutMs: number): { client: Client; subscriber: Redis } {
+  const options = {
+    lazyConnect: true,
+    // A request never waits on Redis: a command while it is away fails at once and the copy serves.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+  };
+  const client = new Redis(url, options) as Client;
+  const subscriber = new Redis(url, { ...options, commandTimeout: undefined });
+  client.defineCommand('casHealth', { numberOfKeys: 2, lua: casHealthScript });
+  client.defineCommand('flushCounters', { numberOfKeys: 2, lua: countersScript });
+  client.defineCommand('addSpend', { numberOfKeys: 2, lua: spendScript });
+  client.defineCommand('resetRecord', { numberOfKeys: 2, lua: resetScript });
+  client.defineCommand('seed', { numberOfKeys: 2, lua: seedScript });
+  client.defineCommand('releaseLease', { numberOfKeys: 1, lua: releaseScript });
+  return { client, subscriber };
+}
+
+/** Key names under one prefix. */
+export class RedisKeys {
+  readonly channel: string;
+  readonly ids: string;
+  readonly scopes: string;
+  readonly #prefix: string;
+  constructor(prefix: string) {
+    this.#prefix = prefix;
+    this.channel = `${prefix}:events`;
+    this.ids = `${prefix}:ids`;
+    this.scopes = `${prefix}:scopes`;
+  }
+  record(id: string): string {
+    return `${this.#prefix}:d:${id}`;
+  }
+  spend(scope: string): string {
+    return `${this.#prefix}:s:${scope}`;
+  }
+  lease(name: string): string {
+    return `${this.#prefix}:lease:${name}`;
+  }
+}
+
+/** Queues one deployment's deltas on a pipeline. */
+export function queueCounters(pipeline: ScriptPipeline, keys: RedisKeys, origin: string, id: string, deltas: Deltas): void {
+  void pipeline.flushCounters(
+    keys.record(id),
+    keys.ids,
+    keys.channel,
+    id,
+    origin,
+    deltas.requests,
+    deltas.errors,
+    deltas.inflight,
+    deltas.latencyEmaMs.length / 2,
+    ...deltas.latencyEmaMs,
+    deltas.firstTokenEmaMs.length / 2,
+    ...deltas.firstTokenEmaMs,
+  );
+}
+
+/** Queues one scope's spend on a pipeline. */
+export function queueSpend(pipeline: ScriptPipeline, keys: RedisKeys, origin: string, scope: string, delta: SpendNanos): void {
+  void pipeline.addSpend(
+    keys.spend(scope),
+    keys.scopes,
+    keys.channel,
+    scope,
+    origin,
+    delta.requests,
+    delta.inputTokens,
+    delta.outputTokens,
+    delta.costNanos,
+  );
+}
+
+/** A message on the channel (see redis-scripts.ts); undefined when it is not one. */
+export interface StoreMessage {
+  t: 'h' | 'c' | 's' | 'r';
+  id: string;
+  /** The store that wrote it. */
+  o: string;
+  hv?: string;
+  cv?: string;
+  h?: string;
+  c?: string[];
+  s?: string[];
+}
+
+export function parseMessage(text: string): StoreMessage | undefined {
+  try {
+    const message = JSON.parse(text) as Partial<StoreMessage>;
+    return typeof message.id === 'string' && typeof message.t === 'string' ? (message as StoreMessage) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** {version, requests, errors, inflight, latencyEmaMs or '', firstTokenEmaMs or ''} as numbers. */
+export function parseCounters(reply: readonly string[]): SharedCounters {
+  return {
+    requests: Number(reply[1]),
+    errors: Number(reply[2]),
+    inflight: Number(reply[3]),
+    latencyEmaMs: reply[4] ? Number(reply[4]) : null,
+    firstTokenEmaMs: reply[5] ? Number(reply[5]) : null,
+  };
+}
+
+/** {version, requests, inputTokens, outputTokens, costNanos} as numbers. */
+export function parseSpend(reply: readonly string[]): SpendNanos {
+  return {
+    requests: Number(reply[1]),
+    inputTokens: Number(reply[2]),
+    outputTokens: Number(reply[3]),
+    costNanos: Number(reply[4]),
+  };
+}
+
+/** The fields that re-seed a record from what a replica last knew was shared. */
+export function seedFields(copy: DeploymentCopy): (string | number)[] {
+  const fields: (string | number)[] = ['hv', 1, 'cv', 1, 'requests', copy.shared.requests, 'errors', copy.shared.errors];
+  fields.push('inflight', 0, 'health', JSON.stringify(copy.sharedHealth ?? freshRecord().health));
+  if (copy.shared.latencyEmaMs !== null) fields.push('latencyEmaMs', String(copy.shared.latencyEmaMs));
+  if (copy.shared.firstTokenEmaMs !== null) fields.push('firstTokenEmaMs', String(copy.shared.firstTokenEmaMs));
+  return fields;
+}
+
+/** The URL with its credentials replaced, for logs and status. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password === '' && parsed.username === '') return parsed.toString();
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString().replace('//', '//***@');
+  } catch {
+    return 'redis://(unparsable URL)';
+  }
+}
+
+/** The URL's password, as written and decoded, to be kept out of every message. */
+export function secretsOf(url: string): string[] {
+  try {
+    const password = new URL(url).password;
+    return [...new Set([password, decodeURIComponent(password)])].filter((secret) => secret.length > 0);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,450 @@
+// The shared state store: Redis (through ioredis) behind a local copy. Reads never leave the
+// process; writes apply to the copy at once and go to Redis in the background — health by
+// compare-and-set (one in flight per deployment, later changes batched behind it), counters,
+// averages and spend every `flushMs` by atomic Lua increments. Every write publishes what it
+// changed, and the other replicas fold it into their copies: pub/sub, not polling. When Redis is
+// unreachable the copy keeps serving and keeps what is unsent; on reconnect the store reloads
+// Redis's state (re-seeding what a restarted, empty Redis lost) and sends what it kept.
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import {
+  type Client,
+  createConnections,
+  parseCounters,
+  parseMessage,
+  parseSpend,
+  queueCounters,
+  queueSpend,
+  RedisKeys,
+  type ScriptPipeline,
+  secretsOf,
+} from './redis-client.ts';
+import { DeploymentCopy, SpendCopy } from './redis-copy.ts';
+import { loadShared } from './redis-load.ts';
+import {
+  type Average,
+  type Counter,
+  type DeploymentHealth,
+  type DeploymentRecord,
+  freshRecord,
+  type HealthTransform,
+  noSpend,
+  type Spend,
+  type StateStore,
+  type StoreConnection,
+} from './store.ts';
+
+export { describeRedisUrl } from './redis-client.ts';
+
+export interface RedisStoreOptions {
+  /** `redis://[:password@]host:port[/db]` (or `rediss://`). Its password never appears in errors or logs. */
+  url: string;
+  /** Prefix of every key and of the channel, so several deployments of Switchboard can share one Redis (default `switchboard`). */
+  prefix?: string;
+  /** How often counters, averages and spend are sent, ms (default 100). */
+  flushMs?: number;
+  /** Longest wait for a Redis command or connection, ms (default 1000). */
+  timeoutMs?: number;
+  /** Told when Redis becomes unreachable and when the store has rejoined; once per change. */
+  onConnectionChange?: (connection: StoreConnection) => void;
+}
+
+const fresh: Readonly<DeploymentRecord> = Object.freeze(freshRecord());
+
+/** A `StateStore` shared through Redis by every replica configured with the same URL and prefix. */
+export class RedisStore implements StateStore {
+  readonly #client: Client;
+  readonly #subscriber: Redis;
+  readonly #origin = randomUUID();
+  readonly #keys: RedisKeys;
+  readonly #secrets: string[];
+  readonly #onConnectionChange: (connection: StoreConnection) => void;
+  readonly #records = new Map<string, DeploymentCopy>();
+  readonly #spend = new Map<string, SpendCopy>();
+  readonly #dirtyCounters = new Set<string>();
+  readonly #dirtySpend = new Set<string>();
+  readonly #listeners = new Set<(id: string) => void>();
+  /** Leases held in Redis (name → token), and the ones taken locally while Redis was away (name → expiry). */
+  readonly #leases = new Map<string, string>();
+  readonly #localLeases = new Map<string, number>();
+  readonly #timer: NodeJS.Timeout;
+  #retained: ReadonlySet<string> | undefined;
+  #connected = false;
+  /** Whether an outage was announced, so the return is announced too. */
+  #announcedDown = false;
+  #error: string | null = null;
+  #flushing = false;
+  #syncing: Promise<void> | undefined;
+  #syncAgain = false;
+  #ready: Promise<void> | undefined;
+  #closed = false;
+  #leaseSequence = 0;
+
+  constructor(options: RedisStoreOptions) {
+    this.#keys = new RedisKeys(options.prefix ?? 'switchboard');
+    this.#secrets = secretsOf(options.url);
+    this.#onConnectionChange = options.onConnectionChange ?? (() => {});
+    const { client, subscriber } = createConnections(options.url, options.timeoutMs ?? 1000);
+    this.#client = client;
+    this.#subscriber = subscriber;
+    for (const connection of [this.#client, this.#subscriber]) {
+      connection.on('error', (error: Error) => this.#down(error));
+      connection.on('close', () => this.#down(new Error('connection to Redis closed')));
+      connection.on('ready', () => this.#sync());
+    }
+    this.#subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
+    this.#timer = setInterval(() => void this.#flush(), options.flushMs ?? 100);
+    this.#timer.unref();
+  }
+
+  ready(): Promise<void> {
+    this.#ready ??= (async () => {
+      try {
+        await Promise.all([this.#client.connect(), this.#subscriber.connect()]);
+        await this.#sync();
+      } catch (error) {
+        // Unreachable at start: serve from the local copy; ioredis keeps trying and 'ready' syncs.
+        this.#down(error);
+      }
+    })();
+    return this.#ready;
+  }
+
+  get(id: string): Readonly<DeploymentRecord> {
+    return this.#records.get(id)?.record ?? fresh;
+  }
+
+  ids(): string[] {
+    const ids: string[] = [];
+    for (const [id, copy] of this.#records) if (copy.listed) ids.push(id);
+    return ids;
+  }
+
+  update(id: string, transform: HealthTransform): Readonly<DeploymentHealth> {
+    const current = this.get(id).health;
+    const next = transform(current);
+    if (next === current) return current;
+    const copy = this.#copy(id);
+    copy.applyLocal(transform, next);
+    this.#notify(id);
+    void this.#writeHealth(id, copy);
+    return next;
+  }
+
+  count(id: string, counter: Counter, delta = 1): void {
+    this.#copy(id).addDelta(counter, delta);
+    this.#dirtyCounters.add(id);
+  }
+
+  sample(id: string, average: Average, value: number, alpha: number): void {
+    this.#copy(id).addSample(average, value, alpha);
+    this.#dirtyCounters.add(id);
+  }
+
+  addSpend(scope: string, delta: Partial<Spend>): void {
+    let copy = this.#spend.get(scope);
+    if (copy === undefined) {
+      copy = new SpendCopy();
+      this.#spend.set(scope, copy);
+    }
+    copy.add(delta);
+    this.#dirtySpend.add(scope);
+  }
+
+  spend(scope: string): Readonly<Spend> {
+    return this.#spend.get(scope)?.view ?? noSpend();
+  }
+
+  async acquireLease(name: string, ttlMs: number): Promise<boolean> {
+    if (this.#connected) {
+      const token = `${this.#origin}:${++this.#leaseSequence}`;
+      try {
+        const answer = await this.#client.set(this.#keys.lease(name), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
+        if (answer !== 'OK') return false;
+        this.#leases.set(name, token);
+        return true;
+      } catch (error) {
+        this.#down(error);
+      }
+    }
+    // Redis is away: the lease is this replica's alone, so recovery goes on here without it.
+    const now = Date.now();
+    const expiresAt = this.#localLeases.get(name);
+    if (expiresAt !== undefined && expiresAt > now) return false;
+    this.#localLeases.set(name, now + ttlMs);
+    return true;
+  }
+
+  async releaseLease(name: string): Promise<void> {
+    this.#localLeases.delete(name);
+    const token = this.#leases.get(name);
+    if (token === undefined) return;
+    this.#leases.delete(name);
+    if (!this.#connected) return; // It expires by itself.
+    try {
+      await this.#client.releaseLease(this.#keys.lease(name), token);
+    } catch (error) {
+      this.#down(error);
+    }
+  }
+
+  reset(id: string): void {
+    const copy = this.#records.get(id);
+    if (copy === undefined && !this.#connected) return;
+    const target = copy ?? this.#copy(id);
+    const wasListed = target.listed;
+    target.restart(target.healthVersion, target.counterVersion);
+    this.#dirtyCounters.delete(id);
+    if (wasListed) this.#notify(id);
+    if (!this.#connected) return;
+    const fresh = JSON.stringify(freshRecord().health);
+    this.#client
+      .resetRecord(this.#keys.record(id), this.#keys.ids, this.#keys.channel, id, this.#origin, fresh)
+      .then(([healthVersion, counterVersion]) => {
+        if (healthVersion > target.healthVersion) target.healthVersion = healthVersion;
+        if (counterVersion > target.counterVersion) target.counterVersion = counterVersion;
+      })
+      .catch((error: unknown) => this.#down(error));
+  }
+
+  retain(ids: ReadonlySet<string>): void {
+    this.#retained = new Set(ids);
+    for (const id of this.#records.keys()) {
+      if (ids.has(id)) continue;
+      this.#records.delete(id);
+      this.#dirtyCounters.delete(id);
+    }
+  }
+
+  subscribe(listener: (id: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  connection(): StoreConnection {
+    return { backend: 'redis', shared: true, connected: this.#connected, error: this.#connected ? null : this.#error };
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    if (this.#connected) {
+      await this.#flush();
+      await Promise.all([...this.#leases.keys()].map((name) => this.releaseLease(name)));
+    }
+    this.#connected = false;
+    this.#client.disconnect();
+    this.#subscriber.disconnect();
+  }
+
+  #copy(id: string): DeploymentCopy {
+    let copy = this.#records.get(id);
+    if (copy === undefined) {
+      copy = new DeploymentCopy();
+      this.#records.set(id, copy);
+    }
+    return copy;
+  }
+
+  #notify(id: string): void {
+    if (this.#listeners.size === 0) return;
+    for (const listener of this.#listeners) listener(id);
+  }
+
+  /** Writes the copy's pending health changes by compare-and-set, retrying against what another replica wrote. */
+  async #writeHealth(id: string, copy: DeploymentCopy): Promise<void> {
+    if (copy.writing || !this.#connected || this.#closed) return;
+    copy.writing = true;
+    try {
+      for (let round = 0; round < 16 && copy.transforms.length > 0 && this.#records.get(id) === copy; round += 1) {
+        const batch = copy.transforms.length;
+        const base = copy.sharedHealth ?? freshRecord().health;
+        let next = base;
+        for (const transform of copy.transforms.slice(0, batch)) next = transform(next);
+        if (next === base) {
+          copy.transforms.splice(0, batch);
+          continue;
+        }
+        const [written, version, current] = await this.#client.casHealth(
+          this.#keys.record(id),
+          this.#keys.ids,
+          copy.healthVersion,
+          JSON.stringify(next),
+          this.#keys.channel,
+          id,
+          this.#origin,
+        );
+        if (written === 1) {
+          copy.healthVersion = Number(version);
+          copy.sharedHealth = next;
+          copy.transforms.splice(0, batch);
+        } else {
+          // Another replica wrote first: its value is the truth the changes apply to.
+          copy.healthVersion = Number(version);
+          copy.sharedHealth = current ? (JSON.parse(current) as DeploymentHealth) : null;
+        }
+      }
+    } catch (error) {
+      this.#down(error);
+    } finally {
+      copy.writing = false;
+    }
+    if (copy.refreshHealth()) this.#notify(id);
+    if (copy.transforms.length > 0 && this.#connected) setTimeout(() => void this.#writeHealth(id, copy), 10).unref();
+  }
+
+  /** Sends counters, averages and spend added since the last flush, in one pipeline. */
+  async #flush(): Promise<void> {
+    if (this.#flushing || !this.#connected || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
+    this.#flushing = true;
+    const ids = [...this.#dirtyCounters];
+    const scopes = [...this.#dirtySpend];
+    this.#dirtyCounters.clear();
+    this.#dirtySpend.clear();
+    const pipeline = this.#client.pipeline() as unknown as ScriptPipeline;
+    const sentCounters: [string, DeploymentCopy][] = [];
+    for (const id of ids) {
+      const copy = this.#records.get(id);
+      const deltas = copy?.beginSend();
+      if (copy === undefined || deltas === undefined) continue;
+      sentCounters.push([id, copy]);
+      queueCounters(pipeline, this.#keys, this.#origin, id, deltas);
+    }
+    const sentSpend: [string, SpendCopy][] = [];
+    for (const scope of scopes) {
+      const copy = this.#spend.get(scope);
+      const delta = copy?.beginSend();
+      if (copy === undefined || delta === undefined) continue;
+      sentSpend.push([scope, copy]);
+      queueSpend(pipeline, this.#keys, this.#origin, scope, delta);
+    }
+    let results: [Error | null, unknown][] = [];
+    try {
+      if (sentCounters.length + sentSpend.length > 0) results = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      this.#down(error);
+    }
+    // A send that failed keeps its deltas, to go again once Redis answers.
+    for (const [index, [id, copy]] of sentCounters.entries()) {
+      const [error, reply] = results[index] ?? [new Error('not sent')];
+      copy.endSend(
+        error === null ? { version: Number((reply as string[])[0]), counters: parseCounters(reply as string[]) } : undefined,
+      );
+      if (error !== null) this.#dirtyCounters.add(id);
+    }
+    for (const [index, [scope, copy]] of sentSpend.entries()) {
+      const [error, reply] = results[sentCounters.length + index] ?? [new Error('not sent')];
+      copy.endSend(
+        error === null ? { version: Number((reply as string[])[0]), shared: parseSpend(reply as string[]) } : undefined,
+      );
+      if (error !== null) this.#dirtySpend.add(scope);
+    }
+    const failed = results.find(([error]) => error !== null);
+    if (failed !== undefined) this.#down(failed[0]);
+    this.#flushing = false;
+  }
+
+  #onMessage(text: string): void {
+    const message = parseMessage(text);
+    if (message === undefined) return;
+    const id = message.id;
+    // Our own writes are taken from their replies; a message may come before or after them.
+    if (message.o === this.#origin) return;
+    if (message.t === 's' && message.s !== undefined) {
+      let copy = this.#spend.get(id);
+      if (copy === undefined) {
+        copy = new SpendCopy();
+        this.#spend.set(id, copy);
+      }
+      copy.take(Number(message.s[0]), parseSpend(message.s));
+      copy.refresh();
+      return;
+    }
+    if (this.#retained !== undefined && !this.#retained.has(id)) return;
+    const copy = this.#copy(id);
+    if (message.t === 'h' && message.h !== undefined) {
+      if (copy.takeHealth(Number(message.hv), JSON.parse(message.h) as DeploymentHealth) && copy.refreshHealth()) {
+        this.#notify(id);
+      }
+    } else if (message.t === 'c' && message.c !== undefined) {
+      copy.takeCounters(Number(message.c[0]), parseCounters(message.c));
+      copy.refreshCounters();
+    } else if (message.t === 'r') {
+      const healthVersion = Number(message.hv);
+      if (healthVersion <= copy.healthVersion) return;
+      const wasListed = copy.listed;
+      copy.restart(healthVersion, Number(message.cv));
+      this.#dirtyCounters.delete(id);
+      if (wasListed) this.#notify(id);
+    }
+  }
+
+  /** Reloads Redis's state into the copy; one at a time, again if asked while running. */
+  #sync(): Promise<void> {
+    if (this.#closed) return Promise.resolve();
+    if (this.#syncing !== undefined) {
+      this.#syncAgain = true;
+      return this.#syncing;
+    }
+    this.#syncing = (async () => {
+      do {
+        this.#syncAgain = false;
+        if (this.#client.status !== 'ready' || this.#subscriber.status !== 'ready') return;
+        try {
+          await this.#subscriber.subscribe(this.#keys.channel);
+          await this.#load();
+          this.#up();
+        } catch (error) {
+          this.#down(error);
+        }
+      } while (this.#syncAgain);
+    })().finally(() => {
+      this.#syncing = undefined;
+    });
+    return this.#syncing;
+  }
+
+  async #load(): Promise<void> {
+    const target = { records: this.#records, spend: this.#spend, retained: this.#retained };
+    const loaded = await loadShared(this.#client, this.#keys, target);
+    for (const id of loaded.dirtyCounters) this.#dirtyCounters.add(id);
+    for (const scope of loaded.dirtySpend) this.#dirtySpend.add(scope);
+    for (const id of loaded.changed) this.#notify(id);
+  }
+
+  #up(): void {
+    // Local leases were this replica's own while Redis was away; Redis's leases rule again.
+    this.#localLeases.clear();
+    this.#connected = true;
+    this.#error = null;
+    if (this.#announcedDown) {
+      this.#announcedDown = false;
+      this.#onConnectionChange(this.connection());
+    }
+    for (const [id, copy] of this.#records) if (copy.transforms.length > 0) void this.#writeHealth(id, copy);
+    void this.#flush();
+  }
+
+  #down(thrown: unknown): void {
+    this.#connected = false;
+    if (this.#closed) return;
+    this.#error = this.#redact(thrown instanceof Error ? thrown.message || thrown.name : String(thrown));
+    // Once per outage (or once when it is unreachable from the start), however many errors it brings.
+    if (!this.#announcedDown) {
+      this.#announcedDown = true;
+      this.#onConnectionChange(this.connection());
+    }
+  }
+
+  #redact(message: string): string {
+    let redacted = message;
+    for (const secret of this.#secrets) redacted = redacted.replaceAll(secret, '***');
+    return redacted;
+  }
+}
+
+/** Creates a Redis-backed store; call `ready()` before use (it never rejects). */
+export function createRedisStore(options: RedisStoreOptions): RedisStore {
+  return new RedisStore(options);
+}
