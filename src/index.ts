@@ -1,5 +1,8 @@
 // Switchboard's public API: the router as a library, its types, and its one error type.
 
+// First: on a Node too old for Switchboard this stops with one line before anything else loads.
+import './node-version.ts';
+
 export { type LoadedConfig, loadConfig, parseConfigText, readConfig } from './config/load.ts';
 export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig } from './config/schema.ts';
 export type * from './protocol/chat.ts';

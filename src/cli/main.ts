@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 // The `switchboard` executable. Runs from source (`node src/cli/main.ts`) and built (`dist/cli/main.js`).
-import { createProgram } from './program.ts';
+// First: on a Node too old for Switchboard this stops with one line before anything else loads.
+import '../node-version.ts';
 
+// Loaded after the check, so that no module that an old Node cannot even link (node:sqlite) is reached.
+const { createProgram } = await import('./program.ts');
 await createProgram().parseAsync(process.argv);

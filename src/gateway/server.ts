@@ -1,4 +1,6 @@
 // The gateway: an OpenAI-compatible HTTP server (Fastify) in front of one router.
+// First: on a Node too old for Switchboard this stops with one line before anything else loads.
+import '../node-version.ts';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';

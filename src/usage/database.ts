@@ -3,7 +3,11 @@
 // --db` (which only reads).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
+
+// Looked up when a database opens, not imported: an import of a built-in module that an old Node
+// lacks fails before any code runs, so the Node version check could not say what is wrong.
+const sqlite = () => process.getBuiltinModule('node:sqlite');
 
 /** One request, as the ledger keeps it. Never a key: `keyId` is a digest's prefix. */
 export interface UsageRow {
@@ -96,7 +100,7 @@ export class UsageDatabase {
     if (!readOnly && path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     // Another gateway may write the same file: wait a little for its lock rather than fail at once,
     // but never long, because a write holds up the event loop.
-    this.#database = new DatabaseSync(path, { readOnly, timeout: 50 });
+    this.#database = new (sqlite().DatabaseSync)(path, { readOnly, timeout: 50 });
     if (readOnly) return;
     try {
       this.#database.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
