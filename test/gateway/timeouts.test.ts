@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Gateway } from '../../src/gateway/server.ts';
 import { completion, textChunks } from '../support/upstream.ts';
-import { gateway, providersFor, until, upstream } from './helpers.ts';
+import { gateway, post, providersFor, until, upstream } from './helpers.ts';
 
 interface RawClient {
   socket: Socket;
@@ -84,6 +84,29 @@ describe('timeouts for clients that hold connections', () => {
       stop();
       client.socket.destroy();
     }
+  });
+
+  it('a slow upstream is not a slow client: answers that take longer than requestTimeoutMs still arrive', async (t) => {
+    const first = await upstream(t, [
+      { delayMs: 2500, json: completion('worth the wait') },
+      { sse: textChunks('a slow stream of words'), chunkDelayMs: 500 },
+    ]);
+    const switchboard = await gateway(t, { ...providersFor([first.url]), server: { requestTimeoutMs: 1000 } });
+    const answer = await post(
+      switchboard,
+      { model: 'llama', messages: [{ role: 'user', content: 'hi' }] },
+      {},
+      AbortSignal.timeout(10_000),
+    );
+    assert.equal(answer.status, 200);
+    const streamed = await post(
+      switchboard,
+      { model: 'llama', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      {},
+      AbortSignal.timeout(15_000),
+    );
+    const text = await streamed.text();
+    assert.match(text, /data: \[DONE\]/);
   });
 
   it('slow request headers are cut too', async (t) => {
