@@ -98,7 +98,7 @@ export function beginExchange(
 export function createChatHandler(context: GatewayContext, dialect: Dialect) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     if (context.closing) throw shuttingDown();
-    const requested = dialect.request(request.body);
+    const requested = dialect.request(request.body, request.switchboardKeyId);
     // Only a dialect with stored state (Responses) needs to wait; the others stay synchronous.
     const chat = requested instanceof Promise ? await requested : requested;
     const exchange = beginExchange(context, reply, chat);

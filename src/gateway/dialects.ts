@@ -21,8 +21,11 @@ export interface EventEncoder {
 export interface Dialect {
   /** Used in logs and as the route's name. */
   name: 'openai' | 'anthropic' | 'responses';
-  /** The canonical request for a parsed body; throws SwitchboardError (400 naming the field). */
-  request(body: unknown): ChatRequest | Promise<ChatRequest>;
+  /**
+   * The canonical request for a parsed body; throws SwitchboardError (400 naming the field).
+   * `keyId` is the gateway key the caller presented (null without keys), for state kept per caller.
+   */
+  request(body: unknown, keyId: string | null): ChatRequest | Promise<ChatRequest>;
   /** The body of a complete, non-streamed answer (or a promise of it). */
   response(result: CompletionResult, request: ChatRequest): unknown;
   /** The only providers that may answer this request, when the dialect restricts them. */

@@ -24,6 +24,7 @@ export interface ResponsesDialectOptions {
 
 interface Turn {
   envelope: ResponseEnvelope;
+  keyId: string | null;
   conversation: ConversationItem[];
   only: readonly string[] | undefined;
 }
@@ -36,16 +37,24 @@ export function createResponsesDialect(options: ResponsesDialectOptions): Dialec
 
   const save = async (turn: Turn, response: StoredResponse['response']) => {
     if (!turn.envelope.request.store) return;
-    const stored = { id: response.id, storedAt: now(), conversation: turn.conversation, output: response.output, response };
+    const stored = {
+      id: response.id,
+      owner: turn.keyId,
+      storedAt: now(),
+      conversation: turn.conversation,
+      output: response.output,
+      response,
+    };
     await options.store.save(stored).catch(options.onStoreError);
   };
 
   return {
     name: 'responses',
-    async request(body) {
+    async request(body, keyId) {
       const request = parseResponsesRequest(body);
       const only = request.builtinTools.length > 0 ? options.providersForTools(request.model, request.builtinTools) : undefined;
-      const conversation = [...(await history(options.store, request)), ...(await resolve(options.store, request.input))];
+      const history = await historyOf(options.store, request, keyId);
+      const conversation = [...history, ...(await resolve(options.store, request.input, keyId))];
       const chat = chatRequestFromResponses(request, conversation);
       if (chat.messages.length === 0) {
         throw invalidRequest('The conversation is empty: send input items with a message.', 'input', 'empty_input');
@@ -56,7 +65,7 @@ export function createResponsesDialect(options: ResponsesDialectOptions): Dialec
         model: request.model,
         request,
       };
-      turns.set(chat, { envelope, conversation, only });
+      turns.set(chat, { envelope, keyId, conversation, only });
       return chat;
     },
     only: (chat) => turns.get(chat)?.only,
@@ -88,18 +97,19 @@ export function createResponsesDialect(options: ResponsesDialectOptions): Dialec
   };
 }
 
-async function history(store: ResponseStore, request: ResponsesRequest): Promise<ConversationItem[]> {
+// Another caller's response is as unknown as a missing one: its existence is not to be told.
+async function historyOf(store: ResponseStore, request: ResponsesRequest, keyId: string | null): Promise<ConversationItem[]> {
   const id = request.previousResponseId;
   if (id === null) return [];
   const stored = await store.get(id);
-  if (stored === undefined) {
+  if (stored === undefined || stored.owner !== keyId) {
     const message = `Previous response with id '${id}' not found (never stored, deleted, or past its retention).`;
     throw invalidRequest(message, 'previous_response_id', 'previous_response_not_found');
   }
   return [...stored.conversation, ...stored.output];
 }
 
-async function resolve(store: ResponseStore, input: InputItem[]): Promise<ConversationItem[]> {
+async function resolve(store: ResponseStore, input: InputItem[], keyId: string | null): Promise<ConversationItem[]> {
   const items: ConversationItem[] = [];
   for (const item of input) {
     if (item.type !== 'item_reference') {
@@ -107,10 +117,10 @@ async function resolve(store: ResponseStore, input: InputItem[]): Promise<Conver
       continue;
     }
     const found = await store.item(item.id);
-    if (found === undefined) {
+    if (found === undefined || found.owner !== keyId) {
       throw invalidRequest(`Item with id '${item.id}' not found.`, `${item.at}.id`, 'item_not_found');
     }
-    items.push(found);
+    items.push(found.item);
   }
   return items;
 }

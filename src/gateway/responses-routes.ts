@@ -19,14 +19,18 @@ export function responsesDialect(context: GatewayContext): Dialect {
 export async function getStoredResponse(context: GatewayContext, request: FastifyRequest): Promise<unknown> {
   const id = idOf(request);
   const stored = await context.responses.get(id);
-  if (stored === undefined) throw notFound(id);
+  // Another caller's response is as unknown as a missing one.
+  if (stored === undefined || stored.owner !== request.switchboardKeyId) throw notFound(id);
   return stored.response;
 }
 
 /** `DELETE /v1/responses/{id}`: forgets a stored response. */
 export async function deleteStoredResponse(context: GatewayContext, request: FastifyRequest): Promise<unknown> {
   const id = idOf(request);
-  if (!(await context.responses.delete(id))) throw notFound(id);
+  const stored = await context.responses.get(id);
+  if (stored === undefined || stored.owner !== request.switchboardKeyId || !(await context.responses.delete(id))) {
+    throw notFound(id);
+  }
   return { id, object: 'response', deleted: true };
 }
 

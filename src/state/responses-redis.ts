@@ -35,7 +35,9 @@ export function createRedisResponseStore(redis: Redis, options: RedisResponseSto
     async item(id) {
       const owner = await reach(() => redis.get(itemKey(id)));
       if (owner === null) return undefined;
-      return (await read(owner))?.output.find((item: OutputItem) => item.id === id);
+      const stored = await read(owner);
+      const item = stored?.output.find((candidate: OutputItem) => candidate.id === id);
+      return stored && item ? { item, owner: stored.owner } : undefined;
     },
     async delete(id) {
       const stored = await read(id);

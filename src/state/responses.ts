@@ -6,6 +6,8 @@ import type { ConversationItem, OutputItem, ResponseObject } from '../protocol/r
 
 export interface StoredResponse {
   id: string;
+  /** The gateway key id of the caller that made it (null without keys); only that caller sees it. */
+  owner: string | null;
   /** Epoch ms when it was stored. */
   storedAt: number;
   /** Every item the response was given: the earlier conversation, then this turn's input (no instructions). */
@@ -20,8 +22,8 @@ export interface ResponseStore {
   save(stored: StoredResponse): Promise<void>;
   /** The response, or undefined when unknown, deleted or expired. */
   get(id: string): Promise<StoredResponse | undefined>;
-  /** An output item of a stored response, by its id (an `item_reference`). */
-  item(id: string): Promise<OutputItem | undefined>;
+  /** An output item of a stored response, by its id (an `item_reference`), with that response's owner. */
+  item(id: string): Promise<{ item: OutputItem; owner: string | null } | undefined>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
 }
@@ -88,7 +90,9 @@ export function createMemoryResponseStore(options: MemoryResponseStoreOptions): 
     async item(id) {
       const owner = items.get(id);
       if (owner === undefined) return undefined;
-      return live(owner)?.output.find((item) => item.id === id);
+      const stored = live(owner);
+      const item = stored?.output.find((candidate) => candidate.id === id);
+      return stored && item ? { item, owner: stored.owner } : undefined;
     },
     async delete(id) {
       return remove(id);

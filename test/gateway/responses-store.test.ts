@@ -97,6 +97,34 @@ describe('stored responses', () => {
   });
 });
 
+describe('stored responses with several gateway keys', () => {
+  it('are seen only by the key that made them', bounded, async (t) => {
+    const openai = await upstream(t, [{ json: completion('For team A only') }]);
+    const anthropic = await upstream(t);
+    const config = { ...mixedProviders(openai.url, anthropic.url), server: { apiKeys: ['sb-team-a', 'sb-team-b'] } };
+    const switchboard = await gateway(t, config, { host: '127.0.0.1' });
+    const teamA = client(switchboard, 'sb-team-a');
+    const teamB = client(switchboard, 'sb-team-b');
+    const created = await teamA.responses.create({ model: 'llama', input: 'Secret plans' });
+    assert.equal((await teamA.responses.retrieve(created.id)).output_text, 'For team A only');
+    const read = await teamB.responses.retrieve(created.id).catch((thrown: unknown) => thrown);
+    assert.ok(read instanceof OpenAI.NotFoundError);
+    const continued = await teamB.responses
+      .create({ model: 'llama', previous_response_id: created.id, input: 'Tell me more' })
+      .catch((thrown: unknown) => thrown);
+    assert.ok(continued instanceof OpenAI.BadRequestError);
+    assert.equal(continued.param, 'previous_response_id');
+    const referenced = await teamB.responses
+      .create({ model: 'llama', input: [{ type: 'item_reference', id: created.output[0]?.id as string }] })
+      .catch((thrown: unknown) => thrown);
+    assert.ok(referenced instanceof OpenAI.BadRequestError);
+    const deleted = await teamB.responses.delete(created.id).catch((thrown: unknown) => thrown);
+    assert.ok(deleted instanceof OpenAI.NotFoundError);
+    assert.equal((await teamA.responses.retrieve(created.id)).id, created.id);
+    assert.equal(openai.requests.length, 1);
+  });
+});
+
 describe('bad input on /v1/responses', () => {
   it('gets a 400 in OpenAI shape naming the parameter, and no provider is called', bounded, async (t) => {
     const openai = await upstream(t);

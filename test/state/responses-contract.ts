@@ -21,7 +21,7 @@ export function storedResponse(id: string, storedAt = Date.now(), text = 'hi'): 
       content: [{ type: 'output_text' as const, text, annotations: [] }],
     },
   ];
-  return { id, storedAt, conversation: [{ type: 'message', role: 'user', content: 'q' }], output, response };
+  return { id, owner: 'key-owner', storedAt, conversation: [{ type: 'message', role: 'user', content: 'q' }], output, response };
 }
 
 /** `create` makes a store with the given retention (ms), closed by the test context. */
@@ -38,7 +38,9 @@ export function describeResponseStore(name: string, create: (t: TestContext, ret
     it('finds output items by id, for item references', async (t) => {
       const store = await create(t, 60_000);
       await store.save(storedResponse('b', Date.now(), 'from b'));
-      const item = await store.item('msg_b');
+      const found = await store.item('msg_b');
+      assert.equal(found?.owner, 'key-owner');
+      const item = found?.item;
       assert.equal(item?.type === 'message' && item.content[0]?.type === 'output_text' && item.content[0].text, 'from b');
       assert.equal(await store.item('msg_none'), undefined);
     });
