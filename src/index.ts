@@ -9,13 +9,23 @@ export type * from './protocol/chat.ts';
 export type * from './protocol/embeddings.ts';
 export { type Attempt, type FailureKind, SwitchboardError } from './protocol/errors.ts';
 export { type Preset, type PresetName, presets } from './providers/presets.ts';
-export { type Action, actionFor } from './router/classify.ts';
+export { type Action, actionFor, consequenceFor, type HealthEffect, type Scope } from './router/classify.ts';
+export type { Deployment } from './router/deployment.ts';
 export type { EmbeddingResult } from './router/embed.ts';
 export type { BreakerPolicy, Circuit, CircuitState } from './router/health.ts';
 export type { ProbeResult } from './router/probe.ts';
-export type { CompletionResult, ModelInfo, ProviderStatus, RequestOptions, RouterOptions } from './router/router.ts';
+export type {
+  CompletionResult,
+  DeploymentStatus,
+  ModelInfo,
+  ProviderStatus,
+  RequestOptions,
+  RouterOptions,
+} from './router/router.ts';
 export { createRouter, Router } from './router/router.ts';
-export { type ProviderChoice, selectProvider } from './router/select.ts';
+export { type ProviderChoice, type ProviderChoiceSnakeCase, selectProvider } from './router/select.ts';
 export { type Strategy, type StrategyContext, strategies } from './router/strategies.ts';
 export { StreamResult } from './router/stream.ts';
-export { FailoverTracker, type ProviderHealth } from './router/tracker.ts';
+export { FailoverTracker, type TrackerPolicy } from './router/tracker.ts';
+export { MemoryStore } from './state/memory.ts';
+export type { DeploymentRecord, Spend, StateStore, StoreConnection } from './state/store.ts';

@@ -30,7 +30,7 @@ const single = createRouter({ providers: { up: healthy } });
 const neverOpens = createRouter({ providers: { down: refusing, up: healthy }, routing: { failureThreshold: 1_000_000 } });
 const opens = createRouter({
   providers: { down: refusing, up: healthy },
-  routing: { failureThreshold: 1, cooldownMs: 3_600_000 },
+  routing: { failureThreshold: 1, recovery: { probeDelaysMs: [3_600_000] } },
 });
 
 const agent = new Agent({ keepAliveTimeout: 30_000 });

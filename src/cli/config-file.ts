@@ -58,7 +58,7 @@ export function describeConfig(loaded: LoadedConfig): string[] {
   const lines = [
     `providers  ${enabled.length === 0 ? '(none enabled)' : enabled.map(([name, provider]) => `${name} (priority ${provider.priority})`).join(', ')}`,
     `models     ${byModel.size === 0 ? '(none)' : [...byModel].map(([model, names]) => `${model} → ${names.join(', ')}`).join('; ')}`,
-    `routing    ${routing.strategy}; ${routing.failureThreshold} consecutive failures take a provider out for ${seconds(routing.cooldownMs)}` +
+    `routing    ${routing.strategy}; ${routing.failureThreshold} consecutive failures take a deployment out until a probe succeeds (every ${seconds(routing.recovery.probeDelaysMs.at(-1) as number)} at most)` +
       (routing.healthCheck.intervalMs > 0 ? `; health check every ${seconds(routing.healthCheck.intervalMs)}` : ''),
     `server     port ${server.port}${server.host ? ` on ${server.host}` : ''}; ` +
       (server.apiKeys.length > 0 ? `${server.apiKeys.length} API key(s) required` : 'no API keys (loopback only)'),

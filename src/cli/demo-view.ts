@@ -46,7 +46,7 @@ function paint(text: string, code: keyof typeof codes, style: Style): string {
   return style.color ? `\x1b[${codes[code]}m${text}\x1b[0m` : text;
 }
 
-const stateColor = { closed: 'green', 'half-open': 'yellow', open: 'red' } as const;
+const stateColor = { closed: 'green', 'half-open': 'yellow', degraded: 'yellow', open: 'red' } as const;
 const eventColor: Partial<Record<DemoEvent['kind'], keyof typeof codes>> = {
   'provider-down': 'red',
   'circuit-open': 'red',

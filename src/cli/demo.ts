@@ -65,7 +65,7 @@ function parseSeconds(value: string): number {
   return seconds;
 }
 
-/** The gateway config for the simulators: short cooldowns and frequent health checks, so recovery shows. */
+/** The gateway config for the simulators: frequent health checks, so recovery shows. */
 export function demoConfig(simulators: readonly Simulator[], port: number): Config {
   return parseConfig({
     server: { port, host: '127.0.0.1', drainMs: 2000, logLevel: 'silent' },
@@ -86,8 +86,6 @@ export function demoConfig(simulators: readonly Simulator[], port: number): Conf
     routing: {
       strategy: 'priority',
       failureThreshold: 3,
-      cooldownMs: 3000,
-      maxCooldownMs: 3000,
       healthCheck: { intervalMs: 2000, timeoutMs: 1000 },
       timeouts: { connectMs: 1000, firstTokenMs: 3000, idleMs: 3000, totalMs: 10_000 },
       retryDelayMs: 20,

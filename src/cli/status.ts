@@ -8,7 +8,7 @@ export const defaultGatewayUrl = 'http://127.0.0.1:4000';
 
 export function statusCommand(output: Output = standardOutput): Command {
   return new Command('status')
-    .description("print a running gateway's provider table (from its /status)")
+    .description("print a running gateway's deployments, grouped by provider (from its /status)")
     .argument('[url]', 'the gateway, or just its port', defaultGatewayUrl)
     .option('--json', 'print the raw JSON instead of a table')
     .option('--api-key <key>', 'a gateway key, to see upstream error texts (default: $SWITCHBOARD_API_KEY)')
@@ -32,7 +32,8 @@ export function gatewayBase(given: string): string {
 
 /** What `/status` answers, however the gateway nests it. */
 export interface StatusSnapshot {
-  providers: ProviderStatus[];
+  /** `deployments` is absent in the answer of a gateway from before deployments. */
+  providers: (Omit<ProviderStatus, 'deployments'> & { deployments?: ProviderStatus['deployments'] })[];
   models: ModelInfo[];
 }
 
@@ -76,25 +77,33 @@ export async function status(
   }
   const snapshot = readSnapshot(body);
   const now = Date.now();
-  const rows = snapshot.providers.map((provider) => [
-    provider.name,
-    provider.state + (provider.rateLimitedUntil ? ` (rate-limited ${untilText(provider.rateLimitedUntil, now)})` : ''),
-    String(provider.priority),
-    formatMs(provider.latencyEmaMs),
-    String(provider.requests),
-    String(provider.errors),
-    provider.cooldownUntil ? untilText(provider.cooldownUntil, now) : '-',
-    provider.lastError ? oneLine(provider.lastError, 80) : '',
-  ]);
+  // One row per deployment, a provider's together; a gateway too old to list them gives one per provider.
+  const rows = snapshot.providers.flatMap((provider) =>
+    (provider.deployments ?? [{ ...provider, id: provider.name, nextProbeAt: provider.cooldownUntil }]).map((deployment) => [
+      deployment.id,
+      deployment.state + (deployment.rateLimitedUntil ? ` (rate-limited ${untilText(deployment.rateLimitedUntil, now)})` : ''),
+      String(provider.priority),
+      formatMs(deployment.latencyEmaMs),
+      String(deployment.requests),
+      String(deployment.errors),
+      deployment.nextProbeAt ? untilText(deployment.nextProbeAt, now) : '-',
+      deployment.lastError ? oneLine(deployment.lastError, 80) : '',
+    ]),
+  );
   output.out(`gateway  ${base}`);
   if (snapshot.models.length > 0) {
     output.out(`models   ${snapshot.models.map((model) => `${model.id} → ${model.providers.join(', ')}`).join('; ')}`);
   }
   output.out('');
-  const headers = ['PROVIDER', 'STATE', 'PRIORITY', 'LATENCY EMA', 'REQUESTS', 'ERRORS', 'COOLDOWN', 'LAST ERROR'];
+  const headers = ['DEPLOYMENT', 'STATE', 'PRIORITY', 'LATENCY EMA', 'REQUESTS', 'ERRORS', 'NEXT PROBE', 'LAST ERROR'];
   for (const line of formatTable(headers, rows)) output.out(line);
+  const deployments = snapshot.providers.flatMap((provider) => provider.deployments ?? []);
+  const serving = deployments.filter((deployment) => deployment.healthy).length;
   const healthy = snapshot.providers.filter((provider) => provider.healthy).length;
-  output.out(`${healthy} of ${snapshot.providers.length} providers in service`);
+  output.out(
+    `${deployments.length > 0 ? `${serving} of ${deployments.length} deployments, ` : ''}` +
+      `${healthy} of ${snapshot.providers.length} providers in service`,
+  );
   return 0;
 }
 

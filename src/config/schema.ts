@@ -18,6 +18,13 @@ const ProviderSchema = z
     protocol: z.enum(['openai', 'anthropic']).optional(),
     baseUrl: z.url({ protocol: /^https?$/ }).optional(),
     apiKey: z.string().optional(),
+    /** Several keys for one provider, equal weights; each key × model is a deployment. */
+    apiKeys: z.array(z.string()).min(1).optional(),
+    /** Several keys with weights: traffic spreads across them by weight. */
+    keys: z
+      .array(z.strictObject({ key: z.string(), weight: z.number().positive().default(1) }))
+      .min(1)
+      .optional(),
     auth: z.enum(['bearer', 'x-api-key', 'none']).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     /** OpenRouter's app attribution (HTTP-Referer / X-Title). */
@@ -46,6 +53,14 @@ const ProviderSchema = z
     enabled: z.boolean().default(true),
   })
   .superRefine((provider, context) => {
+    const keyFields = (['apiKey', 'apiKeys', 'keys'] as const).filter((field) => provider[field] !== undefined);
+    if (keyFields.length > 1) {
+      context.addIssue({
+        code: 'custom',
+        path: [keyFields[1]!],
+        message: `set one of apiKey, apiKeys, keys (got ${keyFields.join(', ')})`,
+      });
+    }
     if (!provider.preset && !provider.baseUrl) {
       context.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set baseUrl, or a preset that has one' });
     }
@@ -123,14 +138,26 @@ const UpstreamLimitsSchema = z.strictObject({
 const RoutingSchema = z.strictObject({
   strategy: z.string().default('priority'),
   failureThreshold: z.number().int().positive().default(3),
-  cooldownMs: positiveMs.default(30_000),
-  maxCooldownMs: positiveMs.default(300_000),
+  /** No longer used: an open circuit closes when a probe succeeds (see `recovery`). Accepted so older configs load. */
+  cooldownMs: positiveMs.optional(),
+  /** No longer used, like `cooldownMs`. */
+  maxCooldownMs: positiveMs.optional(),
+  /** How an open circuit is probed back into service. */
+  recovery: z
+    .strictObject({
+      /** Delay before each probe after a trip; the last one repeats for as long as the deployment is out. */
+      probeDelaysMs: z.array(positiveMs).min(1).default([500, 1000, 2000, 4000]),
+      /** Share of each delay taken off at random, so deployments and replicas do not probe in step. */
+      probeJitter: z.number().min(0).lt(1).default(0.2),
+    })
+    .default({ probeDelaysMs: [500, 1000, 2000, 4000], probeJitter: 0.2 }),
   latencyAlpha: z.number().gt(0).lte(1).default(0.3),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
   healthCheck: z
     .strictObject({
-      /** 0 turns background checks off. */
+      /** How often every healthy deployment is checked, spread over the interval; 0 (default) turns it off. */
       intervalMs: z.number().int().nonnegative().default(0),
+      /** The longest a probe or check may take (recovery probes included). */
       timeoutMs: positiveMs.default(5000),
     })
     .default({ intervalMs: 0, timeoutMs: 5000 }),
@@ -146,8 +173,8 @@ const RoutingSchema = z.strictObject({
   rateLimitHeadroom: z.number().min(0).max(1).default(0.05),
   /** Continue a broken stream on the next provider from the text already delivered. */
   streamRecovery: z.boolean().default(true),
-  /** `model` in answers: the generic name the caller asked for, or the provider's own. */
-  responseModel: z.enum(['generic', 'provider']).default('generic'),
+  /** `model` in answers: the provider's own id for the model that answered (default), or the generic name asked for. */
+  responseModel: z.enum(['generic', 'provider']).default('provider'),
   /** Upstream answers larger than these fail the attempt as malformed (it fails over); memory stays bounded. */
   limits: UpstreamLimitsSchema.default(UpstreamLimitsSchema.parse({})),
 });

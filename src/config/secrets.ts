@@ -8,6 +8,8 @@ export function secretsOf(config: Config): string[] {
   const found = new Set<string>();
   for (const provider of Object.values(config.providers)) {
     if (provider.apiKey) found.add(provider.apiKey);
+    for (const key of provider.apiKeys ?? []) if (key) found.add(key);
+    for (const entry of provider.keys ?? []) if (entry.key) found.add(entry.key);
     for (const value of Object.values(provider.headers)) if (value) found.add(value);
   }
   for (const key of config.server.apiKeys) found.add(key);

@@ -48,6 +48,7 @@ export const dashboardPage = `<!doctype html>
   .closed { color: var(--ok); background: var(--ok-bg); }
   .half-open { color: var(--warn); background: var(--warn-bg); }
   .open { color: var(--bad); background: var(--bad-bg); }
+  tr.first-of-provider td { border-top: 2px solid var(--line); }
   .muted { color: var(--muted); }
   .bad { color: var(--bad); font-weight: 600; }
   .when { color: var(--muted); font-size: 12px; }
@@ -66,12 +67,12 @@ export const dashboardPage = `<!doctype html>
     <table>
       <thead>
         <tr>
-          <th>Provider</th><th>State</th><th>Healthy</th>
+          <th title="provider/model (#key when a provider has several keys); the provider's model name below">Deployment</th><th>State</th><th>Healthy</th>
           <th class="num" title="Consecutive failures; the circuit opens at routing.failureThreshold">Failures</th>
           <th class="num" title="Moving average of answer latency">Latency</th>
           <th class="num">Requests</th><th class="num">Errors</th><th>Last error</th>
-          <th title="When an open circuit lets a trial request through">Cooldown</th>
-          <th title="When the provider's rate limits let it be tried again">Rate-limited</th>
+          <th title="When an open circuit is next probed; the first probe that succeeds closes it">Next probe</th>
+          <th title="When the deployment's rate limits let it be tried again">Rate-limited</th>
         </tr>
       </thead>
       <tbody id="rows"></tbody>
@@ -113,19 +114,31 @@ export const dashboardPage = `<!doctype html>
     var providers = Object.keys(status.providers).map(function (name) { return status.providers[name]; });
     providers.sort(function (a, b) { return a.priority - b.priority || (a.name < b.name ? -1 : 1); });
     var healthy = providers.filter(function (p) { return p.healthy; }).length;
+    // One row per deployment, a provider's together; a gateway that lists none gives one per provider.
+    var deployments = [];
+    providers.forEach(function (p) {
+      (p.deployments || [{ id: p.name, providerModel: p.models.join(', '), key: null, state: p.state, healthy: p.healthy,
+        consecutiveFailures: p.consecutiveFailures, latencyEmaMs: p.latencyEmaMs, requests: p.requests, errors: p.errors,
+        lastError: p.lastError, lastErrorAt: p.lastErrorAt, nextProbeAt: p.cooldownUntil, rateLimitedUntil: p.rateLimitedUntil }])
+        .forEach(function (d, index) { deployments.push({ d: d, first: index === 0 }); });
+    });
+    var serving = deployments.filter(function (entry) { return entry.d.healthy; }).length;
     summary.textContent = healthy + ' of ' + providers.length + ' providers healthy · ' +
+      serving + ' of ' + deployments.length + ' deployments in service · ' +
       status.models.length + (status.models.length === 1 ? ' model' : ' models') + (status.status === 'draining' ? ' · draining' : '');
     empty.hidden = providers.length > 0;
     var body = document.createDocumentFragment();
-    providers.forEach(function (p) {
+    deployments.forEach(function (entry) {
+      var p = entry.d;
       var row = document.createElement('tr');
+      if (entry.first) row.className = 'first-of-provider';
       var name = document.createElement('div');
       var title = document.createElement('div');
       title.className = 'name';
-      title.textContent = p.name;
+      title.textContent = p.id;
       var models = document.createElement('div');
       models.className = 'models';
-      models.textContent = p.models.join(', ');
+      models.textContent = p.providerModel + (p.key ? ' · key ' + p.key : '');
       name.appendChild(title);
       name.appendChild(models);
       cell(row, name);
@@ -147,7 +160,7 @@ export const dashboardPage = `<!doctype html>
         error.appendChild(when);
       }
       cell(row, error, p.lastError && !p.healthy ? 'error set' : 'error', p.lastError || '');
-      until(row, p.cooldownUntil, now);
+      until(row, p.nextProbeAt, now);
       until(row, p.rateLimitedUntil, now);
       body.appendChild(row);
     });

@@ -48,7 +48,7 @@ export interface RequestOutcome {
   error?: string;
 }
 
-/** Trips, cooldowns ending and recoveries between two snapshots of `router.status()`. */
+/** Trips, probes and recoveries between two snapshots of `router.status()`. */
 export function circuitEvents(
   previous: Readonly<Record<string, ProviderStatus>>,
   next: Readonly<Record<string, ProviderStatus>>,
@@ -60,7 +60,9 @@ export function circuitEvents(
     if (!before || before.state === after.state) continue;
     // Errors read "fast: connect ECONNREFUSED …"; the name is already said.
     const error = after.lastError ? ` (${shorten(after.lastError.replace(`${name}: `, ''))})` : '';
-    const cooldown = after.cooldownUntil ? `; out for ${Math.max(0, Math.round((after.cooldownUntil - now) / 100) / 10)} s` : '';
+    const cooldown = after.cooldownUntil
+      ? `; next probe in ${Math.max(0, Math.round((after.cooldownUntil - now) / 100) / 10)} s`
+      : '';
     if (after.state === 'open' && before.state === 'closed') {
       const failures = after.consecutiveFailures;
       events.push({
@@ -69,13 +71,13 @@ export function circuitEvents(
         message: `${name}: circuit open after ${failures} consecutive failure${failures === 1 ? '' : 's'}${error}${cooldown}`,
       });
     } else if (after.state === 'open') {
-      events.push({ at: now, kind: 'circuit-open', message: `${name}: trial failed${error}, circuit open again${cooldown}` });
+      events.push({ at: now, kind: 'circuit-open', message: `${name}: probe failed${error}, circuit still open${cooldown}` });
     } else if (after.state === 'half-open') {
-      const missed = before.state === 'closed' ? ' (it tripped and cooled down between two looks)' : '';
+      const missed = before.state === 'closed' ? ' (it tripped between two looks)' : '';
       events.push({
         at: now,
         kind: 'circuit-half-open',
-        message: `${name}: cooldown over, half-open: the next request is a trial${missed}`,
+        message: `${name}: probing it with a 1-token request; the first that succeeds closes the circuit${missed}`,
       });
     } else {
       const latency = after.latencyEmaMs === null ? '' : ` (latency EMA ${Math.round(after.latencyEmaMs)} ms)`;

@@ -148,6 +148,7 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
     reply.headers({
       'x-request-id': request.id,
       'x-switchboard-provider': result.provider,
+      'x-switchboard-model': result.model,
       'x-switchboard-attempts': String(result.attempts.length),
       'x-switchboard-latency-ms': formatMs(result.latencyMs),
     });

@@ -1,13 +1,35 @@
 // Prometheus metrics for one gateway, in a registry of its own (several gateways may share a
 // process, as in tests). Counters and histograms are updated once per request from what the
-// router returned; provider health is read from `router.status()` at scrape time, never polled.
+// router returned; deployment health is read from `router.status()` at scrape time, never polled.
+// Health gauges are labelled by provider and generic model: one series per configured deployment
+// (a provider's keys are summed up in one), so their number is bounded by the config.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Attempt } from '../protocol/errors.ts';
-import type { ProviderStatus } from '../router/router.ts';
+import type { DeploymentStatus, ProviderStatus } from '../router/router.ts';
 
 // LLM answers take from milliseconds (a cached or tiny completion) to minutes (a long stream).
 const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 const circuitValue = { closed: 0, 'half-open': 1, open: 2 } as const;
+
+/** A provider's deployments of one model (one per key), summed up as one series. */
+interface ModelHealth {
+  provider: string;
+  model: string;
+  keys: DeploymentStatus[];
+}
+
+function byModel(status: Record<string, ProviderStatus>): ModelHealth[] {
+  const groups = new Map<string, ModelHealth>();
+  for (const provider of Object.values(status)) {
+    for (const deployment of provider.deployments) {
+      const key = `${provider.name}\u0000${deployment.model}`;
+      const group = groups.get(key);
+      if (group === undefined) groups.set(key, { provider: provider.name, model: deployment.model, keys: [deployment] });
+      else group.keys.push(deployment);
+    }
+  }
+  return [...groups.values()];
+}
 
 export interface GatewayMetrics {
   readonly registry: Registry;
@@ -86,37 +108,38 @@ export function createMetrics(status: () => Record<string, ProviderStatus>, infl
     registers,
   });
 
-  const perProvider = (name: string, help: string, value: (provider: ProviderStatus) => number | null) =>
+  const perModel = (name: string, help: string, value: (keys: DeploymentStatus[]) => number | null) =>
     new Gauge({
       name,
       help,
-      labelNames: ['provider'] as const,
+      labelNames: ['provider', 'model'] as const,
       registers,
       collect() {
-        // Reset first so providers removed by a reload disappear from the output.
+        // Reset first so deployments removed by a reload disappear from the output.
         this.reset();
-        for (const provider of Object.values(status())) {
-          const current = value(provider);
-          if (current !== null) this.set({ provider: provider.name }, current);
+        for (const group of byModel(status())) {
+          const current = value(group.keys);
+          if (current !== null) this.set({ provider: group.provider, model: group.model }, current);
         }
       },
     });
-  perProvider(
+  perModel(
     'switchboard_provider_circuit_state',
-    'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
-    (provider) => circuitValue[provider.state],
+    'Circuit breaker state of the deployment (its best key): 0 closed, 1 half-open (probing), 2 open.',
+    (keys) => Math.min(...keys.map((key) => circuitValue[key.state])),
   );
-  perProvider('switchboard_provider_healthy', '1 when the circuit is closed.', (provider) => (provider.healthy ? 1 : 0));
-  perProvider('switchboard_provider_latency_ema_seconds', 'Moving average of attempt latency.', (provider) =>
-    provider.latencyEmaMs === null ? null : provider.latencyEmaMs / 1000,
+  perModel('switchboard_provider_healthy', '1 when a circuit of the deployment is closed.', (keys) =>
+    keys.some((key) => key.healthy) ? 1 : 0,
   );
-  perProvider(
-    'switchboard_provider_consecutive_failures',
-    'Failures since the last success.',
-    (provider) => provider.consecutiveFailures,
+  perModel('switchboard_provider_latency_ema_seconds', 'Moving average of attempt latency.', (keys) => {
+    const measured = keys.flatMap((key) => (key.latencyEmaMs === null ? [] : [key.latencyEmaMs]));
+    return measured.length === 0 ? null : measured.reduce((sum, value) => sum + value, 0) / measured.length / 1000;
+  });
+  perModel('switchboard_provider_consecutive_failures', 'Failures since the last success.', (keys) =>
+    Math.max(...keys.map((key) => key.consecutiveFailures)),
   );
-  perProvider('switchboard_provider_rate_limited', '1 while the provider is held off for its rate limits.', (provider) =>
-    provider.rateLimitedUntil === null ? 0 : 1,
+  perModel('switchboard_provider_rate_limited', '1 while every key of the deployment is held off for its rate limits.', (keys) =>
+    keys.every((key) => key.rateLimitedUntil !== null) ? 1 : 0,
   );
   new Gauge({
     name: 'switchboard_inflight_requests',

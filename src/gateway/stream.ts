@@ -31,6 +31,7 @@ export async function writeStream(
     'x-accel-buffering': 'no',
     'x-request-id': requestId,
     'x-switchboard-provider': result.provider,
+    'x-switchboard-model': result.model,
     'x-switchboard-attempts': String(result.attempts.length),
     'x-switchboard-latency-ms': formatMs(result.latencyMs),
   });

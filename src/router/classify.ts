@@ -31,6 +31,63 @@ export const actionFor: Readonly<Record<FailureKind, Action>> = {
   aborted: 'return',
 };
 
+/** Which deployments a failure speaks for. */
+export type Scope =
+  /** The one deployment (provider × model × key) that failed. */
+  | 'deployment'
+  /** Every deployment of the provider on the same key (the key or its account is the problem). */
+  | 'key'
+  /** Every deployment of the provider (the host itself is unreachable). */
+  | 'provider';
+
+/** What a failure does to health: count toward the threshold, open at once, hold off until a reset, or nothing. */
+export type HealthEffect = 'count' | 'trip' | 'hold' | 'none';
+
+/**
+ * Each failure kind's consequence for health and how far it reaches. A refused or reset
+ * connection, DNS and TLS errors (kind `connect`) say the host is down for every model; a
+ * rejected key (`auth`) says so for every model on that key; a 404 for the model, a 5xx or 529
+ * on it, a malformed answer or a first-token timeout name that deployment only.
+ */
+export const consequenceFor: Readonly<Record<FailureKind, { health: HealthEffect; scope: Scope }>> = {
+  connect: { health: 'count', scope: 'provider' },
+  timeout: { health: 'count', scope: 'deployment' },
+  server: { health: 'count', scope: 'deployment' },
+  malformed: { health: 'count', scope: 'deployment' },
+  'rate-limited': { health: 'hold', scope: 'deployment' },
+  auth: { health: 'trip', scope: 'key' },
+  'model-not-found': { health: 'count', scope: 'deployment' },
+  'context-length': { health: 'none', scope: 'deployment' },
+  'content-policy': { health: 'none', scope: 'deployment' },
+  'bad-request': { health: 'none', scope: 'deployment' },
+  aborted: { health: 'none', scope: 'deployment' },
+};
+
+/**
+ * Error codes that say more than their kind. A `connect` failure after the response began is
+ * that deployment's, not the host's; OpenAI's `insufficient_quota` is the account's, so every
+ * model on that key is held off.
+ */
+export const scopeForCode: Readonly<Record<string, Scope>> = {
+  body_interrupted: 'deployment',
+  stream_incomplete: 'deployment',
+  insufficient_quota: 'key',
+};
+
+/** Network causes that say more than their kind: a connect timeout is the host's, not one model's. */
+export const scopeForCause: Readonly<Record<string, Scope>> = {
+  UND_ERR_CONNECT_TIMEOUT: 'provider',
+};
+
+/** How far one failure reaches: its code, then its network cause, then its kind decide. */
+export function failureScope(error: SwitchboardError): Scope {
+  const byCode = error.code === null ? undefined : scopeForCode[error.code];
+  if (byCode !== undefined) return byCode;
+  const cause = (error.cause as { code?: unknown } | undefined)?.code;
+  const byCause = typeof cause === 'string' ? scopeForCause[cause] : undefined;
+  return byCause ?? consequenceFor[error.kind].scope;
+}
+
 /**
  * Whether one quick retry on the same provider is worth it: a reset before any byte
  * (often a keep-alive socket the upstream closed) or a plain 500. A refused connection

@@ -16,6 +16,8 @@ export interface EmbeddingResult {
   response: EmbeddingResponse;
   /** The provider that answered. */
   provider: string;
+  /** The deployment that answered. */
+  deployment: string;
   /** The generic embedding model: always the one asked for. */
   model: string;
   /** From the call until the answer was complete, every attempt included. */

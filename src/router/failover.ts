@@ -1,23 +1,28 @@
-// The attempt loop: try a model's candidates in strategy order within one deadline, classify
-// each failure through the table in classify.ts, record its health consequence, and move on;
-// then the model's fallbacks; and when nothing answered, the most telling error.
+// The attempt loop: try a model's candidate deployments in strategy order within one deadline,
+// classify each failure through the tables in classify.ts, record its health consequence on
+// every deployment it speaks for, and move on; then the model's fallbacks; and when nothing
+// answered, the most telling error. An open circuit is never tried while a closed one can
+// answer; when none can, one caller request may be the trial whose success closes it.
 import type { Config } from '../config/schema.ts';
 import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
-import type { Target } from '../providers/adapter.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
-import { actionFor, isQuickRetry } from './classify.ts';
-import type { Provider } from './provider.ts';
+import { actionFor, consequenceFor, failureScope, isQuickRetry } from './classify.ts';
+import type { Deployment } from './deployment.ts';
 import { jitter, type Run } from './run.ts';
-import { headroom, type Strategy } from './strategies.ts';
+import { headroom, type Strategy, spreadByWeight } from './strategies.ts';
 import type { FailoverTracker } from './tracker.ts';
 
 /** What the router owns and replaces on reload; the failover loop reads it per request. */
 export interface RoutingState {
   config: Config;
-  /** Generic model → the providers serving it. */
-  byModel: Map<string, Provider[]>;
+  /** Generic model → the deployments serving it. */
+  byModel: Map<string, Deployment[]>;
+  /** Provider name → its deployments. */
+  byProvider: Map<string, Deployment[]>;
+  /** Whether some provider has several keys (else the weighted spread is skipped). */
+  severalKeys: boolean;
   tracker: FailoverTracker;
   /** Every configured credential (config/secrets.ts), scrubbed from every error message. */
   secrets: readonly string[];
@@ -32,8 +37,8 @@ type Routed = Run<{ model: string }>;
 
 type Outcome<T> = { value: T } | { error: SwitchboardError; final: boolean };
 
-/** Raised inside an attempt with what the router needs to account for it. */
-export type Attempter<T> = (provider: Provider, target: Target, run: Routed, model: string) => Promise<T>;
+/** One attempt on one deployment. */
+export type Attempter<T> = (deployment: Deployment, run: Routed) => Promise<T>;
 
 export class Failover {
   readonly #state: RoutingState;
@@ -43,7 +48,7 @@ export class Failover {
   }
 
   /** Tries the asked model, then its fallbacks, until one answers. */
-  async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; provider: Provider; model: string }> {
+  async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; deployment: Deployment; model: string }> {
     const chain = [run.request.model, ...(ownValue(this.#state.config.routing.fallbacks, run.request.model) ?? [])];
     let refusal: SwitchboardError | undefined;
     for (const model of chain) {
@@ -63,8 +68,8 @@ export class Failover {
     const now = Date.now();
     let readyAt = Number.POSITIVE_INFINITY;
     for (const model of models) {
-      for (const provider of this.#state.byModel.get(model) ?? []) {
-        readyAt = Math.min(readyAt, this.#state.tracker.readyAt(provider.name, now));
+      for (const deployment of this.#state.byModel.get(model) ?? []) {
+        readyAt = Math.min(readyAt, this.#state.tracker.readyAt(deployment.id, now));
       }
     }
     return readyAt - now;
@@ -75,51 +80,57 @@ export class Failover {
     run: Routed,
     attempt: Attempter<T>,
     exclude: ReadonlySet<string> = new Set(),
-  ): Promise<Outcome<{ value: T; provider: Provider }>> {
+  ): Promise<Outcome<{ value: T; deployment: Deployment }>> {
     const routing = this.#state.config.routing;
+    const tracker = this.#state.tracker;
     const only = run.only;
     const all = this.#state.byModel.get(model) ?? [];
-    const serving = only === undefined ? all : all.filter((provider) => only.has(provider.name));
+    const serving = only === undefined ? all : all.filter((deployment) => only.has(deployment.provider.name));
     const tries = new Map<string, number>();
     const excluded = new Set<string>(exclude);
-    const eligible = (provider: Provider) =>
-      !excluded.has(provider.name) && (tries.get(provider.name) ?? 0) < routing.maxAttemptsPerProvider;
+    const eligible = (deployment: Deployment) =>
+      !excluded.has(deployment.id) && (tries.get(deployment.id) ?? 0) < routing.maxAttemptsPerProvider;
     let lastError: SwitchboardError | undefined;
+    let trialTaken = false;
     for (let waits = 0; ; waits += 1) {
       const now = Date.now();
       const ordered = this.#order(
-        serving.filter((provider) => eligible(provider) && this.#state.tracker.isAvailable(provider.name, now)),
+        serving.filter((deployment) => eligible(deployment) && tracker.isAvailable(deployment.id, now)),
         run.strategy,
         model,
       );
-      for (const provider of ordered) {
-        if (run.signal.aborted) return { error: run.abortError(), final: true };
-        if (!this.#state.tracker.admit(provider.name, Date.now())) continue;
-        const target: Target = {
-          ...provider.target,
-          model: (ownValue(provider.models, model) ?? ownValue(provider.embeddings, model)) as string,
-        };
-        let result = await this.#tryOnce(provider, target, model, run, attempt, tries);
-        if ('error' in result && isQuickRetry(result.error) && eligible(provider) && !run.signal.aborted) {
-          this.recordFailure(provider, result.error);
-          await run.sleep(jitter(routing.retryDelayMs));
-          result = await this.#tryOnce(provider, target, model, run, attempt, tries);
+      for (let index = 0; index < ordered.length || !trialTaken; index += 1) {
+        let deployment = ordered[index];
+        let trial = false;
+        if (deployment === undefined) {
+          // No closed circuit is left to try: one caller request may be the trial of an open one
+          // whose probe is due, so a caller is not refused while the upstream may be back.
+          trialTaken = true;
+          deployment = this.#trialCandidate(serving.filter(eligible), run, model);
+          if (deployment === undefined) break;
+          trial = true;
         }
-        if ('value' in result) return { value: { value: result.value, provider } };
+        if (run.signal.aborted) return { error: run.abortError(), final: true };
+        if (!trial && !tracker.isAvailable(deployment.id, Date.now())) continue;
+        let result = await this.#tryOnce(deployment, run, attempt, tries);
+        if ('error' in result && isQuickRetry(result.error) && eligible(deployment) && !run.signal.aborted && !trial) {
+          this.recordFailure(deployment, result.error);
+          await run.sleep(jitter(routing.retryDelayMs));
+          result = await this.#tryOnce(deployment, run, attempt, tries);
+        }
+        if ('value' in result) return { value: { value: result.value, deployment } };
         const error = result.error;
         lastError = error;
-        const action = this.recordFailure(provider, error);
+        const action = this.recordFailure(deployment, error, trial);
         if (action === 'return') return { error: run.signal.aborted ? run.abortError() : error, final: true };
         if (action === 'larger-context' || action === 'policy-fallback') return { error, final: false };
-        if (action !== 'skip-until-reset') excluded.add(provider.name);
+        if (action !== 'skip-until-reset') for (const id of this.#reach(deployment, error)) excluded.add(id);
       }
       // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
-      // circuit is not waited on: its cooldown is long, and the caller is better told at once.
-      const waiting = serving.filter(
-        (provider) => eligible(provider) && this.#state.tracker.isCircuitAdmissible(provider.name, Date.now()),
-      );
+      // circuit is not waited on: the caller is better told at once when it may come back.
+      const waiting = serving.filter((deployment) => eligible(deployment) && tracker.isHealthy(deployment.id));
       if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
-      const readyAt = Math.min(...waiting.map((provider) => this.#state.tracker.readyAt(provider.name, Date.now())));
+      const readyAt = Math.min(...waiting.map((deployment) => tracker.readyAt(deployment.id, Date.now())));
       const pause = Math.max(0, readyAt - Date.now()) + jitter(routing.retryDelayMs);
       if (Date.now() + pause >= run.deadline) break;
       await run.sleep(pause);
@@ -129,59 +140,96 @@ export class Failover {
     return { error: noProvider(model, run, this.#untilReady([model])), final: false };
   }
 
+  /** The open deployment, in strategy order, whose probe is due, not rate-limited; its trial is begun. */
+  #trialCandidate(candidates: Deployment[], run: Routed, model: string): Deployment | undefined {
+    const tracker = this.#state.tracker;
+    const now = Date.now();
+    const open = candidates.filter(
+      (deployment) => !tracker.isHealthy(deployment.id) && tracker.health(deployment.id).health.rateLimitedUntil <= now,
+    );
+    for (const deployment of this.#order(open, run.strategy, model)) {
+      if (tracker.beginTrial(deployment.id, now, Math.max(1, run.remainingMs()))) return deployment;
+    }
+    return undefined;
+  }
+
+  /** The ids of the deployments a failure speaks for (classify.ts's scope). */
+  #reach(deployment: Deployment, error: SwitchboardError): string[] {
+    const scope = failureScope(error);
+    if (scope === 'deployment') return [deployment.id];
+    const siblings = this.#state.byProvider.get(deployment.provider.name) ?? [deployment];
+    return siblings
+      .filter((sibling) => scope === 'provider' || sibling.key.index === deployment.key.index)
+      .map((sibling) => sibling.id);
+  }
+
   async #tryOnce<T>(
-    provider: Provider,
-    target: Target,
-    model: string,
+    deployment: Deployment,
     run: Routed,
     attempt: Attempter<T>,
     tries: Map<string, number>,
   ): Promise<{ value: T } | { error: SwitchboardError }> {
-    tries.set(provider.name, (tries.get(provider.name) ?? 0) + 1);
-    this.#state.tracker.countRequest(provider.name);
+    const tracker = this.#state.tracker;
+    tries.set(deployment.id, (tries.get(deployment.id) ?? 0) + 1);
+    tracker.countRequest(deployment.id);
+    tracker.store.count(deployment.id, 'inflight', 1);
     const started = performance.now();
+    const provider = deployment.provider.name;
     try {
-      const value = await attempt(provider, target, run, model);
+      const value = await attempt(deployment, run);
       const latencyMs = performance.now() - started;
-      this.#state.tracker.recordSuccess(provider.name, latencyMs);
-      run.attempts.push({ provider: provider.name, model: target.model, status: 200, outcome: 'ok', latencyMs });
+      tracker.recordSuccess(deployment.id, latencyMs);
+      run.attempts.push({ provider, model: deployment.providerModel, status: 200, outcome: 'ok', latencyMs });
       return { value };
     } catch (thrown) {
-      const error = this.#asError(thrown, provider);
+      const error = this.#asError(thrown, deployment);
       const status = error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'aborted' ? 0 : error.status;
       run.attempts.push({
-        provider: provider.name,
-        model: target.model,
+        provider,
+        model: deployment.providerModel,
         status,
         outcome: error.kind,
         reason: error.message,
         latencyMs: performance.now() - started,
       });
       return { error };
+    } finally {
+      tracker.store.count(deployment.id, 'inflight', -1);
     }
   }
 
-  /** Applies the failover table's health consequence for one failed attempt; returns the action. */
-  recordFailure(provider: Provider, error: SwitchboardError) {
+  /**
+   * Applies the failover table's health consequence for one failed attempt to every deployment
+   * it speaks for; returns the action. A failed trial keeps its circuit open until the next probe.
+   */
+  recordFailure(deployment: Deployment, error: SwitchboardError, trial = false) {
     const action = actionFor[error.kind];
+    const tracker = this.#state.tracker;
+    const now = Date.now();
     // A request refused before it was sent (it cannot be encoded, or asks for what the provider's
     // protocol cannot express) says nothing about the provider: no error is counted against it.
-    if (error.provider === undefined && error.kind === 'bad-request') return action;
-    const now = Date.now();
-    if (error.kind !== 'aborted') this.#state.failureSummaries.set(provider.name, summarize(error));
-    if (action === 'count-and-next') this.#state.tracker.recordFailure(provider.name, now, error.message);
-    else if (action === 'take-out') this.#state.tracker.takeOut(provider.name, now, error.message);
-    else if (action === 'skip-until-reset') {
-      this.#state.tracker.noteError(provider.name, now, error.message);
-      this.#state.tracker.rateLimitedUntil(
-        provider.name,
-        now + (error.retryAfterMs ?? this.#state.config.routing.rateLimitWaitMs),
-      );
-    } else if (error.kind !== 'aborted') this.#state.tracker.noteError(provider.name, now, error.message);
+    if (error.provider === undefined && error.kind === 'bad-request') {
+      if (trial) tracker.endTrial(deployment.id);
+      return action;
+    }
+    const { health } = consequenceFor[error.kind];
+    if (trial) tracker.trialFailed(deployment.id, now, error.message);
+    const summary = error.kind === 'aborted' ? undefined : summarize(error);
+    for (const id of this.#reach(deployment, error)) {
+      if (summary !== undefined && (health !== 'none' || id === deployment.id)) this.#state.failureSummaries.set(id, summary);
+      if (trial && id === deployment.id && health !== 'hold') continue;
+      if (health === 'count') tracker.recordFailure(id, now, error.message);
+      else if (health === 'trip') tracker.takeOut(id, now, error.message);
+      else if (health === 'hold') {
+        tracker.noteError(id, now, error.message);
+        tracker.rateLimitedUntil(id, now + (error.retryAfterMs ?? this.#state.config.routing.rateLimitWaitMs));
+      } else if (error.kind !== 'aborted' && id === deployment.id) tracker.noteError(id, now, error.message);
+    }
     return action;
   }
 
-  #asError(thrown: unknown, provider: Provider): SwitchboardError {
+  #asError(thrown: unknown, deployment: Deployment): SwitchboardError {
+    const provider = deployment.provider;
     const error =
       thrown instanceof SwitchboardError
         ? thrown
@@ -201,25 +249,27 @@ export class Failover {
     return error;
   }
 
-  /** Records what a response's headers say of the provider's rate limits; returns its wait hint in ms. */
-  noteHeaders(provider: Provider, headers: Record<string, string>): number | undefined {
+  /** Records what a response's headers say of the deployment's rate limits; returns its wait hint in ms. */
+  noteHeaders(deployment: Deployment, headers: Record<string, string>): number | undefined {
+    const provider = deployment.provider;
     if (provider.rateLimitHeaders === 'none' && headers['retry-after'] === undefined) return undefined;
     const now = Date.now();
     const info = readRateLimit(headers, provider.rateLimitHeaders, now);
     if (info === undefined) return undefined;
-    this.#state.tracker.noteRateLimit(provider.name, info);
+    this.#state.tracker.noteRateLimit(deployment.id, info);
     return info.retryAt === undefined ? undefined : info.retryAt - now;
   }
 
-  #order(candidates: Provider[], strategy: Strategy, model: string): Provider[] {
+  #order(candidates: Deployment[], strategy: Strategy, model: string): Deployment[] {
     if (candidates.length <= 1) return candidates;
-    const health = (name: string) => this.#state.tracker.health(name);
+    const health = (id: string) => this.#state.tracker.health(id);
     const now = Date.now();
-    const ordered = strategy(candidates, { model, health, now });
-    // A provider close to its rate limit goes after the others, whatever the strategy says.
+    let ordered = strategy(candidates, { model, health, now });
+    if (this.#state.severalKeys) ordered = spreadByWeight(ordered, Math.random);
+    // A deployment close to its rate limit goes after the others, whatever the strategy says.
     const limit = this.#state.config.routing.rateLimitHeadroom;
-    const roomy = ordered.filter((provider) => headroom(health(provider.name), now) >= limit);
-    return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((provider) => !roomy.includes(provider))];
+    const roomy = ordered.filter((deployment) => headroom(health(deployment.id), now) >= limit);
+    return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((deployment) => !roomy.includes(deployment))];
   }
 
   #withAttempts(error: SwitchboardError, run: Routed): SwitchboardError {

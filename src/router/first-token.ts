@@ -1,4 +1,4 @@
-// `firstTokenMs: auto`: each provider and model gets a first-token deadline from its own
+// `firstTokenMs: auto`: each deployment gets a first-token deadline from its own
 // measured times to first token, so a provider that is usually fast is given up on
 // quickly when it stalls, and a slow one is not cut off for being itself.
 
@@ -18,8 +18,9 @@ const keep = 64;
 export class FirstTokenTimes {
   readonly #samples = new Map<string, number[]>();
 
-  record(provider: string, model: string, ms: number): void {
-    const key = `${provider}\u0000${model}`;
+  /** Keeps one time to first token (ms) of a deployment. */
+  record(deployment: string, ms: number): void {
+    const key = deployment;
     let samples = this.#samples.get(key);
     if (samples === undefined) {
       samples = [];
@@ -30,9 +31,9 @@ export class FirstTokenTimes {
     if (samples.length > keep) samples.shift();
   }
 
-  /** The deadline for the next stream to this provider and model. */
-  deadline(provider: string, model: string, auto: AutoFirstToken): number {
-    const samples = this.#samples.get(`${provider}\u0000${model}`);
+  /** The deadline for the next stream to this deployment. */
+  deadline(deployment: string, auto: AutoFirstToken): number {
+    const samples = this.#samples.get(deployment);
     if (samples === undefined || samples.length < auto.minSamples) return auto.maxMs;
     const sorted = [...samples].sort((a, b) => a - b);
     const index = Math.min(sorted.length - 1, Math.ceil(auto.percentile * sorted.length) - 1);
@@ -40,7 +41,7 @@ export class FirstTokenTimes {
     return Math.round(Math.min(auto.maxMs, Math.max(auto.minMs, learned)));
   }
 
-  forget(provider: string): void {
-    for (const key of this.#samples.keys()) if (key.startsWith(`${provider}\u0000`)) this.#samples.delete(key);
+  forget(deployment: string): void {
+    this.#samples.delete(deployment);
   }
 }

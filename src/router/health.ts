@@ -1,94 +1,107 @@
-// When a provider is out: a circuit breaker as pure functions over plain data.
-// `now` (epoch ms) is always an argument, so tests need no timers and a shared
-// store can keep the same JSON.
+// When a deployment is out and when it comes back: a circuit breaker as pure functions over the
+// JSON the state store keeps. `now` (epoch ms) and `random` (in [0, 1)) are arguments, so tests
+// need no timers and every store applies the same rules.
+//
+// Recovery is on evidence, not on a timer: an open circuit stays open until a probe (or, when
+// nothing else can answer, one caller request) succeeds. Probes come soon after the trip and then
+// at growing, capped intervals, so a deployment that comes back is in use again within the last
+// interval, however long it was out, while a dead one costs one probe per interval.
+import type { Circuit } from '../state/store.ts';
 
-/** Closed: in service. Open: out until `until`. Half-open: one trial request decides. */
-export type Circuit =
-  | { state: 'closed'; failures: number }
-  | { state: 'open'; failures: number; trips: number; until: number }
-  | { state: 'half-open'; failures: number; trips: number; trialUntil: number };
+export type { Circuit };
 
-export type CircuitState = Circuit['state'];
+/** How a circuit reads at one instant: `half-open` while a probe or trial runs. */
+export type CircuitState = 'closed' | 'open' | 'half-open';
 
 export interface BreakerPolicy {
   /** Consecutive failures that open the circuit. */
   failureThreshold: number;
-  /** First cooldown; each further trip doubles it. */
-  cooldownMs: number;
-  /** Longest cooldown. */
-  maxCooldownMs: number;
-  /** How long a half-open trial may run before another request may try. */
-  trialTimeoutMs: number;
+  /** Delay before each probe after a trip; the last repeats. Default [500, 1000, 2000, 4000]. */
+  probeDelaysMs: readonly number[];
+  /** Share of a delay taken off at random (0.2: between 80 % and 100 % of it), so replicas and deployments do not probe in step. */
+  probeJitter: number;
 }
 
-export const closedCircuit: Circuit = { state: 'closed', failures: 0 };
+export const closedCircuit: Circuit = Object.freeze({ state: 'closed', failures: 0 });
 
-function cooldownFor(trips: number, policy: BreakerPolicy): number {
-  return Math.min(policy.cooldownMs * 2 ** (trips - 1), policy.maxCooldownMs);
+/** The delay before probe number `probes` (0 for the first after a trip); `random` in [0, 1). */
+export function probeDelay(probes: number, policy: BreakerPolicy, random: number): number {
+  const delays = policy.probeDelaysMs;
+  const base = delays[Math.min(probes, delays.length - 1)] ?? 0;
+  return Math.round(base * (1 - policy.probeJitter * random));
 }
 
-/** An open circuit whose cooldown has passed reads as half-open with no trial running. */
-export function settle(circuit: Circuit, now: number): Circuit {
-  if (circuit.state === 'open' && now >= circuit.until) {
-    return { state: 'half-open', failures: circuit.failures, trips: circuit.trips, trialUntil: 0 };
-  }
-  return circuit;
+/** How the circuit reads now. */
+export function circuitState(circuit: Circuit, now: number): CircuitState {
+  if (circuit.state === 'closed') return 'closed';
+  return circuit.trialUntil > now ? 'half-open' : 'open';
 }
 
-export function recordSuccess(_circuit: Circuit): Circuit {
-  return closedCircuit;
+/** A success closes the circuit (the same object when it is closed already, so nothing is written). */
+export function recordSuccess(circuit: Circuit): Circuit {
+  return circuit.state === 'closed' && circuit.failures === 0 ? circuit : closedCircuit;
 }
 
-export function recordFailure(circuit: Circuit, now: number, policy: BreakerPolicy): Circuit {
-  const current = settle(circuit, now);
-  const failures = current.failures + 1;
-  if (current.state === 'closed') {
-    if (failures < policy.failureThreshold) return { state: 'closed', failures };
-    return { state: 'open', failures, trips: 1, until: now + cooldownFor(1, policy) };
-  }
-  if (current.state === 'half-open') {
-    // The trial failed: out again, for longer.
-    const trips = current.trips + 1;
-    return { state: 'open', failures, trips, until: now + cooldownFor(trips, policy) };
-  }
-  // A request that started before the circuit opened failed late: never shorten the cooldown.
-  return { ...current, failures, until: Math.max(current.until, now + cooldownFor(current.trips, policy)) };
-}
-
-/** Opens the circuit at once, whatever the count (a rejected key cannot get better by retrying). */
-export function trip(circuit: Circuit, now: number, policy: BreakerPolicy): Circuit {
-  const current = settle(circuit, now);
-  const trips = current.state === 'closed' ? 1 : current.trips + 1;
-  const until = now + cooldownFor(trips, policy);
+function opened(failures: number, trips: number, now: number, policy: BreakerPolicy, random: number): Circuit {
   return {
     state: 'open',
-    failures: current.failures + 1,
+    failures,
     trips,
-    until: current.state === 'open' ? Math.max(current.until, until) : until,
+    openedAt: now,
+    probes: 0,
+    nextProbeAt: now + probeDelay(0, policy, random),
+    trialUntil: 0,
   };
 }
 
-/** Whether a request may be sent now; in half-open only one trial at a time is let through. */
-export function admit(circuit: Circuit, now: number, policy: BreakerPolicy): { admitted: boolean; circuit: Circuit } {
-  const current = settle(circuit, now);
-  if (current.state === 'closed') return { admitted: true, circuit: current };
-  if (current.state === 'open') return { admitted: false, circuit: current };
-  if (current.trialUntil > now) return { admitted: false, circuit: current };
-  return { admitted: true, circuit: { ...current, trialUntil: now + policy.trialTimeoutMs } };
+/**
+ * A failure of a caller's request. Closed: counts, and opens the circuit at the threshold.
+ * Open: counted only; a request that started before the trip failed late, and the probe
+ * schedule is not touched (`trialFailed` is for the trial).
+ */
+export function recordFailure(circuit: Circuit, now: number, policy: BreakerPolicy, random: number): Circuit {
+  const failures = circuit.failures + 1;
+  if (circuit.state === 'open') return { ...circuit, failures };
+  if (failures < policy.failureThreshold) return { state: 'closed', failures };
+  return opened(failures, 1, now, policy, random);
 }
 
-/** Whether a request could be admitted now, without taking the half-open trial. */
-export function isAdmissible(circuit: Circuit, now: number): boolean {
-  const current = settle(circuit, now);
-  return current.state === 'closed' || (current.state === 'half-open' && current.trialUntil <= now);
+/** Opens the circuit at once, whatever the count (a rejected key cannot get better by retrying). */
+export function trip(circuit: Circuit, now: number, policy: BreakerPolicy, random: number): Circuit {
+  if (circuit.state === 'open') return { ...circuit, failures: circuit.failures + 1 };
+  return opened(circuit.failures + 1, 1, now, policy, random);
 }
 
-/** When the circuit will next admit a request (now if it would already). */
+/** Whether a probe is due now: open, its time has come, and no probe or trial is running. */
+export function probeDue(circuit: Circuit, now: number): boolean {
+  return circuit.state === 'open' && circuit.nextProbeAt <= now && circuit.trialUntil <= now;
+}
+
+/** Marks a probe or caller trial as running for at most `durationMs`, so no other starts before it ends. */
+export function beginTrial(circuit: Circuit, now: number, durationMs: number): Circuit {
+  if (circuit.state === 'closed') return circuit;
+  return { ...circuit, trialUntil: now + durationMs };
+}
+
+/**
+ * A probe or trial failed: the circuit stays open and the next probe is scheduled by the policy.
+ * Refused or answered 5xx, it costs nothing more than the next step of the schedule.
+ */
+export function trialFailed(circuit: Circuit, now: number, policy: BreakerPolicy, random: number): Circuit {
+  if (circuit.state === 'closed') return circuit;
+  const probes = circuit.probes + 1;
+  return { ...circuit, probes, trialUntil: 0, nextProbeAt: now + probeDelay(probes, policy, random) };
+}
+
+/** Whether a caller's request may be sent without being a trial. */
+export function isAdmissible(circuit: Circuit): boolean {
+  return circuit.state === 'closed';
+}
+
+/** When the deployment may be in service again: now if closed, else when its next probe is due. */
 export function readyAt(circuit: Circuit, now: number): number {
-  const current = settle(circuit, now);
-  if (current.state === 'open') return current.until;
-  if (current.state === 'half-open') return Math.max(now, current.trialUntil);
-  return now;
+  if (circuit.state === 'closed') return now;
+  return Math.max(now, circuit.nextProbeAt, circuit.trialUntil);
 }
 
 /** Exponential moving average; the first sample sets it. */

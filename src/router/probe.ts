@@ -1,12 +1,14 @@
-// The active health check: the smallest request a provider can answer, under a timeout.
+// The active health check: the smallest request a deployment can answer, under a timeout.
 import { SwitchboardError } from '../protocol/errors.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { Transport } from '../providers/transport.ts';
-import type { Provider } from './provider.ts';
+import type { Deployment } from './deployment.ts';
 
 export interface ProbeResult {
   provider: string;
-  /** The provider's model name probed (its first configured model). */
+  /** The deployment probed (`provider/model`, with `#n` when the provider has several keys). */
+  deployment: string;
+  /** The provider's model name probed. */
   model: string;
   healthy: boolean;
   latencyMs: number;
@@ -17,24 +19,24 @@ export interface ProbeResult {
 }
 
 /**
- * Sends `max_tokens: 1` to the provider's first model (or embeds one word when it serves only
- * embedding models); a probe that hangs is cut at `timeoutMs`.
+ * Sends `max_tokens: 1` for the deployment's model with its key (or embeds one word for an
+ * embedding model); a probe that hangs is cut at `timeoutMs`.
  */
-export async function probeProvider(
-  provider: Provider,
+export async function probeDeployment(
+  deployment: Deployment,
   transport: Transport,
   timeoutMs: number,
   secrets: readonly string[],
 ): Promise<ProbeResult> {
-  const chat = Object.entries(provider.models)[0];
-  const [generic, model] = chat ?? (Object.entries(provider.embeddings)[0] as [string, string]);
-  const target = { ...provider.target, model };
-  const embedding = { model: generic, input: 'ping' };
+  const { provider, target } = deployment;
+  const model = target.model;
+  const embedder = deployment.embedding ? provider.embedder : undefined;
+  const embedding = { model: deployment.model, input: 'ping' };
   const wire =
-    chat === undefined && provider.embedder !== undefined
-      ? provider.embedder.encode(embedding, target)
+    embedder !== undefined
+      ? embedder.encode(embedding, target)
       : provider.adapter.encode(
-          { model: generic, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1, stream: false },
+          { model: deployment.model, messages: [{ role: 'user', content: 'ping' }], max_tokens: 1, stream: false },
           target,
         );
   const timeout = new SwitchboardError({
@@ -55,16 +57,30 @@ export async function probeProvider(
       firstByteMs: timeoutMs,
       idleMs: timeoutMs,
     });
-    if (chat === undefined && provider.embedder !== undefined) provider.embedder.decode(response, target, embedding);
+    if (embedder !== undefined) embedder.decode(response, target, embedding);
     else provider.adapter.decode(response, target);
-    return { provider: provider.name, model, healthy: true, latencyMs: performance.now() - started, headers: response.headers };
+    return {
+      provider: provider.name,
+      deployment: deployment.id,
+      model,
+      healthy: true,
+      latencyMs: performance.now() - started,
+      headers: response.headers,
+    };
   } catch (thrown) {
     const error =
       thrown instanceof SwitchboardError
         ? thrown
         : new SwitchboardError({ message: String(thrown), status: 502, type: 'server_error', kind: 'malformed' });
     error.message = excerpt(error.message, secrets);
-    return { provider: provider.name, model, healthy: false, latencyMs: performance.now() - started, error };
+    return {
+      provider: provider.name,
+      deployment: deployment.id,
+      model,
+      healthy: false,
+      latencyMs: performance.now() - started,
+      error,
+    };
   } finally {
     clearTimeout(timer);
   }

@@ -9,6 +9,15 @@ import { openaiEmbeddings } from '../providers/openai-embeddings.ts';
 import { type Preset, type Protocol, presets, type RateLimitDialect } from '../providers/presets.ts';
 import { type Endpoint, parseEndpoint } from '../providers/transport.ts';
 
+/** One of a provider's keys; each key × model is a deployment. */
+export interface ProviderKey {
+  apiKey: string | undefined;
+  /** Share of the provider's traffic relative to its other keys. */
+  weight: number;
+  /** Position in the config (0-based); names the key in ids and status without showing it. */
+  index: number;
+}
+
 export interface Provider {
   name: string;
   protocol: Protocol;
@@ -25,7 +34,9 @@ export interface Provider {
   pricing: ProviderConfig['pricing'];
   rateLimitHeaders: RateLimitDialect;
   prefill: boolean;
-  /** Everything the adapter needs except the model, which differs per request. */
+  /** One entry per configured key (one with `apiKey: undefined` when the provider needs none). */
+  keys: ProviderKey[];
+  /** Everything the adapter needs except the model and the key, which differ per deployment. */
   target: Omit<Target, 'model'>;
   /** The config this provider was built from, to tell on reload whether it changed. */
   source: ProviderConfig;
@@ -47,6 +58,11 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
     if (config.app.name) headers[preset.appHeaders.name] = config.app.name;
   }
   Object.assign(headers, config.headers);
+  const listed = config.keys ?? config.apiKeys?.map((key) => ({ key, weight: 1 }));
+  const keys: ProviderKey[] =
+    listed !== undefined && listed.length > 0
+      ? listed.map((entry, index) => ({ apiKey: entry.key || undefined, weight: entry.weight, index }))
+      : [{ apiKey: config.apiKey || undefined, weight: 1, index: 0 }];
   return {
     name,
     protocol,
@@ -60,9 +76,10 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
     pricing: config.pricing,
     rateLimitHeaders: config.rateLimitHeaders ?? preset.rateLimitHeaders ?? 'none',
     prefill: config.prefill ?? preset.prefill ?? false,
+    keys,
     target: {
       provider: name,
-      apiKey: config.apiKey || undefined,
+      apiKey: keys[0]?.apiKey,
       auth: config.auth ?? preset.auth ?? (protocol === 'anthropic' ? 'x-api-key' : 'bearer'),
       headers,
       defaultMaxTokens: config.defaultMaxTokens,

@@ -8,11 +8,14 @@ import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
-import type { Target, WireRequest } from '../providers/adapter.ts';
+import type { WireRequest } from '../providers/adapter.ts';
 import { type CountTokensBody, estimateCountTokens } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
+import { MemoryStore } from '../state/memory.ts';
+import type { StateStore } from '../state/store.ts';
 import { costOf } from './cost.ts';
 import { attemptCount, checkCountRequest, loadTokenizer, type TokenCountResult } from './count-tokens.ts';
+import { buildDeployments, type Deployment } from './deployment.ts';
 import {
   attemptEmbedding,
   checkEmbeddingRequest,
@@ -23,13 +26,14 @@ import {
 } from './embed.ts';
 import { type Attempter, Failover, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
-import { settle } from './health.ts';
-import { type ProbeResult, probeProvider } from './probe.ts';
+import { type ProbeResult, probeDeployment } from './probe.ts';
 import { buildProviders, encodeFor, type Provider } from './provider.ts';
+import { Recovery } from './recovery.ts';
 import { Run } from './run.ts';
-import { headroom, type Strategy, strategies, strategyNames } from './strategies.ts';
+import { deploymentStatus, type ProviderStatus, providerStatus } from './status.ts';
+import { type Strategy, strategies, strategyNames } from './strategies.ts';
 import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
-import { FailoverTracker, type ProviderHealth } from './tracker.ts';
+import { FailoverTracker } from './tracker.ts';
 
 export interface RequestOptions {
   /** Aborting it abandons the request and closes the upstream connection. */
@@ -45,7 +49,9 @@ export interface CompletionResult {
   response: ChatResponse;
   /** The provider that answered. */
   provider: string;
-  /** The generic model that answered: the one asked for, or a fallback. */
+  /** The deployment that answered (`provider/model`, with `#n` when the provider has several keys). */
+  deployment: string;
+  /** The generic model that answered: the one asked for, or a fallback (`response.model` has the provider's id for it). */
   model: string;
   /** From the call until the answer was complete, every attempt included. */
   latencyMs: number;
@@ -53,28 +59,6 @@ export interface CompletionResult {
   attempts: Attempt[];
   /** USD for the answer, from the answering provider's `pricing`; undefined when unpriced. Failed attempts are not billed. */
   costUsd: number | undefined;
-}
-
-/** A provider's state as a status page shows it. */
-export interface ProviderStatus {
-  name: string;
-  healthy: boolean;
-  state: 'closed' | 'open' | 'half-open';
-  consecutiveFailures: number;
-  latencyEmaMs: number | null;
-  requests: number;
-  errors: number;
-  lastError: string | null;
-  lastErrorAt: number | null;
-  /** Epoch ms when an open circuit lets a trial through; null when not open. */
-  cooldownUntil: number | null;
-  /** Epoch ms until which the provider is held off for its rate limits; null when not. */
-  rateLimitedUntil: number | null;
-  rateLimit: ProviderHealth['rateLimit'];
-  /** Remaining share of the tighter rate-limit bucket, 1 when unknown. */
-  headroom: number;
-  priority: number;
-  models: string[];
 }
 
 export interface ModelInfo {
@@ -85,20 +69,42 @@ export interface ModelInfo {
 export interface RouterOptions {
   /** Share an HTTP transport between routers (the gateway keeps one across reloads). */
   transport?: Transport;
+  /**
+   * Where health, rate-limit and spend state lives; a new in-memory store by default. A store
+   * passed in is shared, not owned: `close()` leaves it open.
+   */
+  store?: StateStore;
 }
 
 export class Router {
   readonly #state = {} as RoutingState;
   readonly #failover = new Failover(this.#state);
   #providers: Provider[] = [];
+  #deployments: Deployment[] = [];
   readonly #transport: Transport;
   readonly #ownsTransport: boolean;
-  #healthTimer: NodeJS.Timeout | undefined;
+  readonly #store: StateStore;
+  readonly #ownsStore: boolean;
+  readonly #recovery: Recovery;
   readonly #firstTokens = new FirstTokenTimes();
 
   constructor(config: ConfigInput | Config, options: RouterOptions = {}) {
-    this.#transport = options.transport ?? new Transport({ connectMs: parseConfig(config).routing.timeouts.connectMs });
+    const parsed = parseConfig(config);
+    this.#transport = options.transport ?? new Transport({ connectMs: parsed.routing.timeouts.connectMs });
     this.#ownsTransport = options.transport === undefined;
+    this.#store = options.store ?? new MemoryStore();
+    this.#ownsStore = options.store === undefined;
+    this.#state.tracker = new FailoverTracker(trackerPolicy(parsed), { store: this.#store });
+    this.#recovery = new Recovery({
+      tracker: this.#state.tracker,
+      deployments: () => this.#deployments,
+      probe: (deployment) => this.#probe(deployment),
+      timeoutMs: () => this.#state.config.routing.healthCheck.timeoutMs,
+      checkFailed: (deployment, result) => {
+        if (result.error) this.#failover.recordFailure(deployment, result.error);
+      },
+      noteHeaders: (deployment, headers) => this.#failover.noteHeaders(deployment, headers),
+    });
     this.reload(config);
   }
 
@@ -122,58 +128,69 @@ export class Router {
     if (ownValue(strategies, routing.strategy) === undefined) {
       throw invalidRequest(`unknown routing.strategy "${routing.strategy}"; known: ${strategyNames.join(', ')}`);
     }
-    const policy = {
-      failureThreshold: routing.failureThreshold,
-      cooldownMs: routing.cooldownMs,
-      maxCooldownMs: routing.maxCooldownMs,
-      trialTimeoutMs: routing.timeouts.totalMs,
-      latencyAlpha: routing.latencyAlpha,
-    };
+    const tracker = this.#state.tracker;
+    Object.assign(tracker.policy, trackerPolicy(config));
     const previous = new Map(this.#providers.map((provider) => [provider.name, provider]));
-    const tracker = this.#state.tracker ?? new FailoverTracker(policy);
-    Object.assign(tracker.policy, policy);
-    tracker.retain(new Set(providers.map((provider) => provider.name)));
+    const before = new Map(this.#deployments.map((deployment) => [deployment.id, deployment]));
+    const deployments = providers.flatMap(buildDeployments);
+    tracker.retain(new Set(deployments.map((deployment) => deployment.id)));
     for (const provider of providers) {
-      const before = previous.get(provider.name);
-      if (before && !isDeepStrictEqual(before.source, provider.source)) {
-        tracker.reset(provider.name);
-        this.#firstTokens.forget(provider.name);
+      const old = previous.get(provider.name);
+      if (old && !isDeepStrictEqual(old.source, provider.source)) {
+        for (const [id, deployment] of before) {
+          if (deployment.provider === old) {
+            tracker.reset(id);
+            this.#firstTokens.forget(id);
+          }
+        }
       }
     }
-    const byModel = new Map<string, Provider[]>();
+    const byModel = new Map<string, Deployment[]>();
+    const byProvider = new Map<string, Deployment[]>();
     const embeddingModels = new Set<string>();
-    for (const provider of providers) {
-      for (const model of [...Object.keys(provider.models), ...Object.keys(provider.embeddings)]) {
-        const list = byModel.get(model) ?? [];
-        list.push(provider);
-        byModel.set(model, list);
-      }
-      for (const model of Object.keys(provider.embeddings)) embeddingModels.add(model);
+    for (const deployment of deployments) {
+      byModel.set(deployment.model, [...(byModel.get(deployment.model) ?? []), deployment]);
+      byProvider.set(deployment.provider.name, [...(byProvider.get(deployment.provider.name) ?? []), deployment]);
+      if (deployment.embedding) embeddingModels.add(deployment.model);
     }
     const secrets = secretsOf(config);
+    const severalKeys = providers.some((provider) => provider.keys.length > 1);
     const failureSummaries = this.#state.failureSummaries ?? new Map<string, string>();
-    for (const name of failureSummaries.keys())
-      if (!providers.some((provider) => provider.name === name)) failureSummaries.delete(name);
-    Object.assign(this.#state, { config, byModel, tracker, secrets, embeddingModels, failureSummaries } satisfies RoutingState);
+    const ids = new Set(deployments.map((deployment) => deployment.id));
+    for (const id of failureSummaries.keys()) if (!ids.has(id)) failureSummaries.delete(id);
+    Object.assign(this.#state, {
+      config,
+      byModel,
+      byProvider,
+      severalKeys,
+      tracker,
+      secrets,
+      embeddingModels,
+      failureSummaries,
+    } satisfies RoutingState);
     this.#providers = providers;
-    this.#scheduleHealthChecks(routing.healthCheck.intervalMs);
+    this.#deployments = deployments;
+    this.#recovery.scheduleChecks(routing.healthCheck.intervalMs);
+    // Open circuits kept across the reload are probed on their schedule.
+    this.#recovery.arm();
   }
 
   /** Sends a chat completion to the first provider that can answer it. Throws SwitchboardError. */
   async complete(request: ChatRequest, options: RequestOptions = {}): Promise<CompletionResult> {
     const run = this.#begin(request, options);
     try {
-      const { value, provider, model } = await this.#failover.route(run, (provider, target) =>
-        this.#attemptComplete(provider, target, run),
+      const { value, deployment, model } = await this.#failover.route(run, (deployment) =>
+        this.#attemptComplete(deployment, run),
       );
       if (this.#state.config.routing.responseModel === 'generic') value.model = model;
       return {
         response: value,
-        provider: provider.name,
+        provider: deployment.provider.name,
+        deployment: deployment.id,
         model,
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
-        costUsd: costOf(provider, model, value.usage),
+        costUsd: costOf(deployment.provider, model, value.usage),
       };
     } finally {
       run.finish();
@@ -188,11 +205,10 @@ export class Router {
     const run = this.#begin({ ...request, stream: true }, options);
     try {
       const context = this.#streamContext;
-      const { value, provider, model } = await this.#failover.route(run, (provider, target, _run, model) =>
-        openSegment(provider, target, run, model, context),
-      );
+      const { value, deployment, model } = await this.#failover.route(run, (deployment) => openSegment(deployment, run, context));
       return new StreamResult({
-        provider: provider.name,
+        provider: deployment.provider.name,
+        deployment: deployment.id,
         model,
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
@@ -222,8 +238,8 @@ export class Router {
     }
     const run = new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
     try {
-      const outcome = await this.#failover.routeModel(model, run, (provider, target) =>
-        attemptEmbedding(provider, target, run, (provider, wire) => this.#exchange(provider, wire, run)),
+      const outcome = await this.#failover.routeModel(model, run, (deployment) =>
+        attemptEmbedding(deployment.provider, deployment.target, run, (_provider, wire) => this.#exchange(deployment, wire, run)),
       );
       if ('error' in outcome) {
         const { error } = outcome;
@@ -231,14 +247,17 @@ export class Router {
           throw error.attempts.length > 0 ? error : error.with({ attempts: run.attempts });
         }
         const serving = this.#state.byModel.get(model) ?? [];
-        const readyAt = Math.min(...serving.map((provider) => this.#state.tracker.readyAt(provider.name, Date.now())));
-        throw embeddingsUnavailable(run, serving, readyAt - Date.now());
+        const readyAt = Math.min(...serving.map((deployment) => this.#state.tracker.readyAt(deployment.id, Date.now())));
+        const providers = [...new Set(serving.map((deployment) => deployment.provider))];
+        throw embeddingsUnavailable(run, providers, readyAt - Date.now());
       }
-      const { value, provider } = outcome.value;
+      const { value, deployment } = outcome.value;
+      const provider = deployment.provider;
       if (this.#state.config.routing.responseModel === 'generic') value.model = model;
       return {
         response: value,
         provider: provider.name,
+        deployment: deployment.id,
         model,
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
@@ -264,22 +283,25 @@ export class Router {
     const serving = this.#state.byModel.get(model);
     if (serving === undefined) throw this.#unknownModel(model);
     let attempts: Attempt[] = [];
-    const others = serving.filter((provider) => provider.protocol !== 'anthropic');
+    const others = serving.filter((deployment) => deployment.provider.protocol !== 'anthropic');
     if (others.length < serving.length) {
       const run = new Run(body, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
       try {
-        const exclude = new Set(others.map((provider) => provider.name));
+        const exclude = new Set(others.map((deployment) => deployment.id));
         const outcome = await this.#failover.routeModel(
           model,
           run,
-          (provider, target) => attemptCount(provider, target, body, (provider, wire) => this.#exchange(provider, wire, run)),
+          (deployment) =>
+            attemptCount(deployment.provider, deployment.target, body, (_provider, wire) =>
+              this.#exchange(deployment, wire, run),
+            ),
           exclude,
         );
         if ('value' in outcome) {
           return {
             inputTokens: outcome.value.value,
             estimated: false,
-            provider: outcome.value.provider.name,
+            provider: outcome.value.deployment.provider.name,
             attempts: run.attempts,
           };
         }
@@ -299,34 +321,37 @@ export class Router {
     transport: () => this.#transport,
     config: () => this.#state.config,
     secrets: () => this.#state.secrets,
-    firstTokenMs: (provider, model) => {
+    firstTokenMs: (deployment) => {
       const timeouts = this.#state.config.routing.timeouts;
       return timeouts.firstTokenMs === 'auto'
-        ? this.#firstTokens.deadline(provider.name, model, timeouts.firstTokenAuto)
+        ? this.#firstTokens.deadline(deployment.id, timeouts.firstTokenAuto)
         : timeouts.firstTokenMs;
     },
-    noteFirstToken: (provider, model, ms) => this.#firstTokens.record(provider.name, model, ms),
-    noteHeaders: (provider, headers) => this.#failover.noteHeaders(provider, headers),
-    recordFailure: (provider, error) => this.#failover.recordFailure(provider, error),
+    noteFirstToken: (deployment, ms) => {
+      this.#firstTokens.record(deployment.id, ms);
+      this.#state.tracker.noteFirstToken(deployment.id, ms);
+    },
+    noteHeaders: (deployment, headers) => this.#failover.noteHeaders(deployment, headers),
+    recordFailure: (deployment, error) => this.#failover.recordFailure(deployment, error),
     recover: (run, model, text, exclude) => this.#recover(run, model, text, exclude),
   };
 
-  /** Continues a broken stream on another provider of the same model, from the text delivered. */
+  /** Continues a broken stream on another deployment of the same model, from the text delivered. */
   async #recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }> {
     const context = this.#streamContext;
     const outcome = await this.#failover.routeModel(
       model,
       run,
-      async (provider, target) => {
-        if (provider.prefill) {
+      async (deployment) => {
+        if (deployment.provider.prefill) {
           try {
-            return await openSegment(provider, target, run, model, context, { text, prefill: true });
+            return await openSegment(deployment, run, context, { text, prefill: true });
           } catch (error) {
             // A prefill refused as a bad request: restart there without it.
             if (!(error instanceof SwitchboardError) || error.kind !== 'bad-request') throw error;
           }
         }
-        return openSegment(provider, target, run, model, context, { text, prefill: false });
+        return openSegment(deployment, run, context, { text, prefill: false });
       },
       exclude,
     );
@@ -377,7 +402,8 @@ export class Router {
   }
 
   /** One non-streamed exchange under the run's deadline; notes the rate-limit headers and returns their wait hint. */
-  async #exchange(provider: Provider, wire: WireRequest, run: Run<{ model: string }>) {
+  async #exchange(deployment: Deployment, wire: WireRequest, run: Run<{ model: string }>) {
+    const provider = deployment.provider;
     const { timeouts, limits } = this.#state.config.routing;
     const response = await this.#transport.send(provider.endpoint, wire, {
       provider: provider.name,
@@ -387,10 +413,11 @@ export class Router {
       maxBodyBytes: limits.responseBytes,
       maxErrorBodyBytes: limits.errorBodyBytes,
     });
-    return { response, retryAfterMs: this.#failover.noteHeaders(provider, response.headers) };
+    return { response, retryAfterMs: this.#failover.noteHeaders(deployment, response.headers) };
   }
 
-  async #attemptComplete(provider: Provider, target: Target, run: Run): Promise<ChatResponse> {
+  async #attemptComplete(deployment: Deployment, run: Run): Promise<ChatResponse> {
+    const { provider, target } = deployment;
     const wire = encodeFor(provider, run.request, target);
     const { timeouts, limits } = this.#state.config.routing;
     const response = await this.#transport.send(provider.endpoint, wire, {
@@ -401,7 +428,7 @@ export class Router {
       maxBodyBytes: limits.responseBytes,
       maxErrorBodyBytes: limits.errorBodyBytes,
     });
-    const retryAfterMs = this.#failover.noteHeaders(provider, response.headers);
+    const retryAfterMs = this.#failover.noteHeaders(deployment, response.headers);
     try {
       return provider.adapter.decode(response, target);
     } catch (error) {
@@ -412,78 +439,77 @@ export class Router {
     }
   }
 
-  /** Probes every provider at once with a 1-token request and records what it finds. */
-  async checkHealth(): Promise<ProbeResult[]> {
+  #probe(deployment: Deployment): Promise<ProbeResult> {
     const { timeoutMs } = this.#state.config.routing.healthCheck;
+    return probeDeployment(deployment, this.#transport, timeoutMs, this.#state.secrets);
+  }
+
+  /** Probes every deployment at once with a 1-token request and records what it finds. */
+  async checkHealth(): Promise<ProbeResult[]> {
     return Promise.all(
-      this.#providers.map(async (provider) => {
-        const result = await probeProvider(provider, this.#transport, timeoutMs, this.#state.secrets);
+      this.#deployments.map(async (deployment) => {
+        const result = await this.#probe(deployment);
         if (result.error === undefined) {
-          this.#state.tracker.recordSuccess(provider.name, result.latencyMs);
-          this.#failover.noteHeaders(provider, result.headers ?? {});
+          this.#state.tracker.recordSuccess(deployment.id, result.latencyMs);
+          this.#failover.noteHeaders(deployment, result.headers ?? {});
         } else {
-          this.#failover.recordFailure(provider, result.error);
+          this.#failover.recordFailure(deployment, result.error);
         }
         return result;
       }),
     );
   }
 
-  #scheduleHealthChecks(intervalMs: number): void {
-    clearInterval(this.#healthTimer);
-    this.#healthTimer = undefined;
-    if (intervalMs <= 0) return;
-    this.#healthTimer = setInterval(() => {
-      this.checkHealth().catch(() => {});
-    }, intervalMs);
-    // Background checks never keep the process alive on their own.
-    this.#healthTimer.unref();
-  }
-
   /**
-   * A snapshot per provider: what a dashboard needs. With `detail: false`, `lastError` is told
-   * without the upstream's words (`server (HTTP 503, overloaded)`): an upstream's message can quote
-   * another caller's request or name an internal address. Default `detail: true`.
+   * A snapshot per provider, its deployments inside: what a dashboard needs. With `detail: false`,
+   * `lastError` is told without the upstream's words (`server (HTTP 503, overloaded)`): an
+   * upstream's message can quote another caller's request or name an internal address. Default
+   * `detail: true`.
    */
   status(options: { detail?: boolean } = {}): Record<string, ProviderStatus> {
     const detail = options.detail ?? true;
+    const summaries = this.#state.failureSummaries;
     const now = Date.now();
     const snapshot: Record<string, ProviderStatus> = {};
     for (const provider of this.#providers) {
-      const health = this.#state.tracker.health(provider.name);
-      const circuit = settle(health.circuit, now);
-      snapshot[provider.name] = {
-        name: provider.name,
-        healthy: circuit.state === 'closed',
-        state: circuit.state,
-        consecutiveFailures: circuit.failures,
-        latencyEmaMs: health.latencyEmaMs === null ? null : Math.round(health.latencyEmaMs * 100) / 100,
-        requests: health.requests,
-        errors: health.errors,
-        lastError:
-          detail || health.lastError === null ? health.lastError : (this.#state.failureSummaries.get(provider.name) ?? 'error'),
-        lastErrorAt: health.lastErrorAt,
-        cooldownUntil: circuit.state === 'open' ? circuit.until : null,
-        rateLimitedUntil: health.rateLimitedUntil > now ? health.rateLimitedUntil : null,
-        rateLimit: health.rateLimit,
-        headroom: headroom(health, now),
-        priority: provider.priority,
-        models: Object.keys(provider.models),
-      };
+      const deployments = (this.#state.byProvider.get(provider.name) ?? []).map((deployment) => {
+        const status = deploymentStatus(deployment, this.#state.tracker, now);
+        if (!detail && status.lastError !== null) status.lastError = summaries.get(deployment.id) ?? 'error';
+        return status;
+      });
+      snapshot[provider.name] = providerStatus(provider, deployments);
     }
     return snapshot;
   }
 
-  /** The generic model names and the providers that serve each. */
-  models(): ModelInfo[] {
-    return [...this.#state.byModel].map(([id, providers]) => ({ id, providers: providers.map((provider) => provider.name) }));
+  /** Where the router's state lives and whether it is reachable. */
+  get store(): StateStore {
+    return this.#store;
   }
 
-  /** Stops background checks and, if the router made it, closes the HTTP transport. */
+  /** The generic model names and the providers that serve each. */
+  models(): ModelInfo[] {
+    return [...this.#state.byModel].map(([id, deployments]) => ({
+      id,
+      providers: [...new Set(deployments.map((deployment) => deployment.provider.name))],
+    }));
+  }
+
+  /** Stops probes and background checks and closes what the router made itself (transport, store). */
   async close(): Promise<void> {
-    clearInterval(this.#healthTimer);
+    this.#recovery.close();
+    if (this.#ownsStore) await this.#store.close();
     if (this.#ownsTransport) await this.#transport.close();
   }
+}
+
+function trackerPolicy(config: Config) {
+  return {
+    failureThreshold: config.routing.failureThreshold,
+    probeDelaysMs: config.routing.recovery.probeDelaysMs,
+    probeJitter: config.routing.recovery.probeJitter,
+    latencyAlpha: config.routing.latencyAlpha,
+  };
 }
 
 /** Creates a router from a config object (the same shape as the config file, defaults optional). */
@@ -491,5 +517,6 @@ export function createRouter(config: ConfigInput | Config, options?: RouterOptio
   return new Router(config, options);
 }
 
-export type { Attempter, ChatChunk, CountTokensBody, EmbeddingResult, TokenCountResult };
+export type { DeploymentStatus } from './status.ts';
+export type { Attempter, ChatChunk, CountTokensBody, EmbeddingResult, ProviderStatus, TokenCountResult };
 export { StreamResult };

@@ -1,36 +1,37 @@
-// What order to try the candidate providers in. A strategy is a pure function,
+// What order to try the candidate deployments in. A strategy is a pure function,
 // registered by name; a request may ask for any of them.
 import { ownValue } from '../protocol/own-value.ts';
-import type { Provider } from './provider.ts';
-import type { ProviderHealth } from './tracker.ts';
+import type { DeploymentRecord } from '../state/store.ts';
+import type { Deployment } from './deployment.ts';
 
 export interface StrategyContext {
   /** The generic model asked for. */
   model: string;
   /** Epoch ms. */
   now: number;
-  health(name: string): ProviderHealth;
+  /** A deployment's record, by deployment id. */
+  health(id: string): Readonly<DeploymentRecord>;
 }
 
-export type Strategy = (candidates: readonly Provider[], context: StrategyContext) => Provider[];
+export type Strategy = (candidates: readonly Deployment[], context: StrategyContext) => Deployment[];
 
-function byPriority(a: Provider, b: Provider): number {
-  return a.priority - b.priority;
+function byPriority(a: Deployment, b: Deployment): number {
+  return a.provider.priority - b.provider.priority;
 }
 
-function sortBy(candidates: readonly Provider[], key: (provider: Provider) => number): Provider[] {
+function sortBy(candidates: readonly Deployment[], key: (deployment: Deployment) => number): Deployment[] {
   // Array#sort is stable, so equal keys keep priority order.
   return [...candidates].sort(byPriority).sort((a, b) => key(a) - key(b));
 }
 
-function price(provider: Provider, model: string): number {
-  const pricing = ownValue(provider.pricing, model);
+function price(deployment: Deployment, model: string): number {
+  const pricing = ownValue(deployment.provider.pricing, model);
   return pricing === undefined ? Number.POSITIVE_INFINITY : pricing.input + pricing.output;
 }
 
 /** Remaining share of the tighter of the request and token buckets; 1 when unknown or past its reset. */
-export function headroom(health: ProviderHealth, now: number): number {
-  const limits = health.rateLimit;
+export function headroom(record: Readonly<DeploymentRecord>, now: number): number {
+  const limits = record.health.rateLimit;
   if (limits === null) return 1;
   let share = 1;
   if (limits.limitRequests && limits.remainingRequests !== undefined && !(limits.resetRequestsAt! <= now)) {
@@ -47,11 +48,42 @@ export const strategies: Readonly<Record<string, Strategy>> = {
   priority: (candidates) => [...candidates].sort(byPriority),
   /** Lowest latency EMA first; providers not yet measured after the measured ones. */
   fastest: (candidates, context) =>
-    sortBy(candidates, (provider) => context.health(provider.name).latencyEmaMs ?? Number.POSITIVE_INFINITY),
+    sortBy(candidates, (deployment) => context.health(deployment.id).latencyEmaMs ?? Number.POSITIVE_INFINITY),
   /** Lowest price (input + output per million tokens) for the model first; unpriced last. */
-  cheapest: (candidates, context) => sortBy(candidates, (provider) => price(provider, context.model)),
+  cheapest: (candidates, context) => sortBy(candidates, (deployment) => price(deployment, context.model)),
   /** Most rate-limit headroom first. */
-  headroom: (candidates, context) => sortBy(candidates, (provider) => -headroom(context.health(provider.name), context.now)),
+  headroom: (candidates, context) => sortBy(candidates, (deployment) => -headroom(context.health(deployment.id), context.now)),
 };
 
 export const strategyNames = Object.keys(strategies);
+
+/**
+ * Spreads traffic across a provider's keys by weight: within each run of deployments of one
+ * provider in `ordered`, the order is drawn at random with chances proportional to the keys'
+ * weights (a weighted shuffle), at the place where that provider's first deployment stood.
+ * `random` returns numbers in [0, 1).
+ */
+export function spreadByWeight(ordered: readonly Deployment[], random: () => number): Deployment[] {
+  const groups = new Map<string, Deployment[]>();
+  for (const deployment of ordered) {
+    const group = groups.get(deployment.provider.name);
+    if (group === undefined) groups.set(deployment.provider.name, [deployment]);
+    else group.push(deployment);
+  }
+  if (groups.size === ordered.length) return [...ordered];
+  const spread: Deployment[] = [];
+  for (const group of groups.values()) {
+    const left = [...group];
+    while (left.length > 0) {
+      const total = left.reduce((sum, deployment) => sum + deployment.key.weight, 0);
+      let point = random() * total;
+      let index = 0;
+      while (index < left.length - 1 && point >= (left[index] as Deployment).key.weight) {
+        point -= (left[index] as Deployment).key.weight;
+        index += 1;
+      }
+      spread.push(...left.splice(index, 1));
+    }
+  }
+  return spread;
+}

@@ -11,10 +11,11 @@ import type { Config } from '../config/schema.ts';
 import { type ChatChunk, type ChatRequest, hasContent, type Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { excerpt } from '../protocol/redact.ts';
-import type { SseEvent, StreamState, Target } from '../providers/adapter.ts';
+import type { SseEvent, StreamState } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
 import { addCost, costOf } from './cost.ts';
+import type { Deployment } from './deployment.ts';
 import { encodeFor, type Provider } from './provider.ts';
 import type { Run } from './run.ts';
 
@@ -23,12 +24,12 @@ export interface StreamContext {
   transport(): Transport;
   config(): Config;
   secrets(): readonly string[];
-  /** The first-token deadline for this provider and model, in ms. */
-  firstTokenMs(provider: Provider, model: string): number;
-  noteFirstToken(provider: Provider, model: string, ms: number): void;
-  noteHeaders(provider: Provider, headers: Record<string, string>): number | undefined;
-  recordFailure(provider: Provider, error: SwitchboardError): unknown;
-  /** Continues a broken stream elsewhere from `text`; rejects when no provider can. */
+  /** The first-token deadline for this deployment, in ms. */
+  firstTokenMs(deployment: Deployment): number;
+  noteFirstToken(deployment: Deployment, ms: number): void;
+  noteHeaders(deployment: Deployment, headers: Record<string, string>): number | undefined;
+  recordFailure(deployment: Deployment, error: SwitchboardError): unknown;
+  /** Continues a broken stream elsewhere from `text`, avoiding the deployment ids in `exclude`; rejects when none can. */
   recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }>;
 }
 
@@ -41,6 +42,7 @@ export interface Continuation {
 
 /** One upstream stream, primed: its first content is in `buffered`. */
 export interface Segment {
+  deployment: Deployment;
   provider: Provider;
   events: AsyncIterator<SseEvent>;
   state: StreamState;
@@ -55,6 +57,8 @@ export interface Segment {
 export class StreamResult implements AsyncIterable<ChatChunk> {
   /** The provider answering now (it changes when a broken stream is recovered elsewhere). */
   provider: string;
+  /** The deployment answering now. */
+  deployment: string;
   /** The generic model answering (the one asked for, or a fallback). */
   readonly model: string;
   /** From the call until the first content arrived, every attempt included. */
@@ -75,6 +79,7 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
 
   constructor(init: {
     provider: string;
+    deployment: string;
     model: string;
     latencyMs: number;
     attempts: Attempt[];
@@ -83,6 +88,7 @@ export class StreamResult implements AsyncIterable<ChatChunk> {
     abandon: () => Promise<void>;
   }) {
     this.provider = init.provider;
+    this.deployment = init.deployment;
     this.model = init.model;
     this.latencyMs = init.latencyMs;
     this.attempts = init.attempts;
@@ -122,20 +128,19 @@ export function continuationRequest(request: ChatRequest, continuation: Continua
   return { ...request, messages: [...request.messages, { role: 'assistant', content: continuation.text }] };
 }
 
-/** Opens a stream on one provider and returns once its first content has arrived. Throws SwitchboardError. */
+/** Opens a stream on one deployment and returns once its first content has arrived. Throws SwitchboardError. */
 export async function openSegment(
-  provider: Provider,
-  target: Target,
+  deployment: Deployment,
   run: Run,
-  model: string,
   context: StreamContext,
   continuation?: Continuation,
 ): Promise<Segment> {
+  const { provider, target, model } = deployment;
   const { timeouts, responseModel, limits } = context.config().routing;
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', onRunAbort, { once: true });
-  const firstTokenMs = Math.max(1, Math.min(context.firstTokenMs(provider, model), run.remainingMs()));
+  const firstTokenMs = Math.max(1, Math.min(context.firstTokenMs(deployment), run.remainingMs()));
   const timer = setTimeout(
     () => controller.abort(streamError(provider.name, 'first_token_timeout', `no content within ${firstTokenMs} ms`, 'timeout')),
     firstTokenMs,
@@ -160,7 +165,7 @@ export async function openSegment(
       idleMs: timeouts.idleMs,
       maxErrorBodyBytes: limits.errorBodyBytes,
     });
-    const retryAfterMs = context.noteHeaders(provider, response.headers);
+    const retryAfterMs = context.noteHeaders(deployment, response.headers);
     if (response.status !== 200) {
       const body = await response.text();
       try {
@@ -176,6 +181,7 @@ export async function openSegment(
     events = readEvents(response.body, { provider: provider.name, maxEventBytes: limits.eventBytes })[Symbol.asyncIterator]();
     release = response.release;
     const segment: Segment = {
+      deployment,
       provider,
       events,
       state: provider.adapter.startStream(target, run.request),
@@ -196,7 +202,7 @@ export async function openSegment(
       }
     }
     clearTimeout(timer);
-    context.noteFirstToken(provider, model, performance.now() - started);
+    context.noteFirstToken(deployment, performance.now() - started);
     return segment;
   } catch (error) {
     await close();
@@ -302,7 +308,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
         result.skippedEvents += segment.state.malformed;
         segment.state.malformed = 0;
         await segment.close();
-        if (error.kind !== 'aborted') context.recordFailure(segment.provider, error);
+        if (error.kind !== 'aborted') context.recordFailure(segment.deployment, error);
         const attempt = run.attempts.findLast((entry) => entry.provider === segment.provider.name && entry.outcome === 'ok');
         if (attempt) {
           attempt.outcome = error.kind;
@@ -311,7 +317,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
         if (error.kind === 'aborted' || !streamRecovery || finished() || multiChoice() || toolCalls || delivered.length === 0) {
           throw endError(error, run, toolCalls);
         }
-        broken.add(segment.provider.name);
+        broken.add(segment.deployment.id);
         try {
           segment = (await context.recover(run, result.model, delivered, broken)).value;
         } catch {
@@ -322,6 +328,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
         costBefore = result.costUsd;
         result.recoveries += 1;
         result.provider = segment.provider.name;
+        result.deployment = segment.deployment.id;
       }
     }
   } finally {

@@ -18,7 +18,8 @@ describe('switchboard status', () => {
           primary: { protocol: 'openai', baseUrl: refusing, priority: 1, models: { m: 'm' } },
           backup: { protocol: 'openai', baseUrl: good.url, priority: 2, models: { m: 'm' } },
         },
-        routing: { failureThreshold: 1, cooldownMs: 60_000 },
+        // Probes a minute apart: the primary stays open, untouched, for the test.
+        routing: { failureThreshold: 1, recovery: { probeDelaysMs: [60_000], probeJitter: 0 } },
       },
       port: 0,
       logger: false,
@@ -37,16 +38,16 @@ describe('switchboard status', () => {
     await good.close();
   });
 
-  it("prints a running gateway's providers, their state and the models", async () => {
+  it("prints a running gateway's deployments, their state and the models", async () => {
     const result = await runCli(['status', gateway.url]);
     assert.equal(result.code, 0, result.stderr);
     const lines = result.stdout.split('\n');
     assert.equal(lines[0], `gateway  ${gateway.url}`);
     assert.match(result.stdout, /^models {3}m → primary, backup$/m);
-    assert.match(result.stdout, /^PROVIDER\s+STATE\s+PRIORITY\s+LATENCY EMA\s+REQUESTS\s+ERRORS\s+COOLDOWN\s+LAST ERROR$/m);
-    assert.match(result.stdout, /^primary\s+open\s+1\s+-\s+1\s+1\s+\d+ s\s+.*ECONNREFUSED/m);
-    assert.match(result.stdout, /^backup\s+closed\s+2\s+\d+ ms\s+1\s+0\s+-\s*$/m);
-    assert.match(result.stdout, /^1 of 2 providers in service$/m);
+    assert.match(result.stdout, /^DEPLOYMENT\s+STATE\s+PRIORITY\s+LATENCY EMA\s+REQUESTS\s+ERRORS\s+NEXT PROBE\s+LAST ERROR$/m);
+    assert.match(result.stdout, /^primary\/m\s+open\s+1\s+-\s+1\s+1\s+(5\d|60) s\s+.*ECONNREFUSED/m);
+    assert.match(result.stdout, /^backup\/m\s+closed\s+2\s+\d+ ms\s+1\s+0\s+-\s*$/m);
+    assert.match(result.stdout, /^1 of 2 deployments, 1 of 2 providers in service$/m);
   });
 
   it('takes a bare port, and prints the JSON with --json', async () => {

@@ -32,7 +32,7 @@ const screenshotPath = '/tmp/dashboard.png';
 
 type Row = Record<string, string>;
 
-/** The provider table as a person reads it: provider name → column heading → rendered text. */
+/** The deployment table as a person reads it: deployment id → column heading → rendered text. */
 function readTable(page: Page): Promise<Record<string, Row>> {
   // One evaluate reads one render: the page replaces every row each second. Element types come
   // from the DOM lib, which this Node project leaves out, so they are spelled here.
@@ -91,8 +91,8 @@ describe('dashboard page in Chromium', () => {
     first = await startUpstream();
     second = await startUpstream();
     const config = providersFor([first.url, second.url], {
-      // One failure opens the circuit, and the cooldown outlasts the test so it stays open.
-      routing: { failureThreshold: 1, cooldownMs: 60_000 },
+      // One failure opens the circuit, and its first probe is a minute away, so it stays open.
+      routing: { failureThreshold: 1, recovery: { probeDelaysMs: [60_000], probeJitter: 0 } },
     });
     for (const [index, provider] of Object.values(config.providers).entries()) provider.apiKey = keys[index]!;
     gateway = await startGateway({ config, port: 0, logger: false });
@@ -113,20 +113,20 @@ describe('dashboard page in Chromium', () => {
     await Promise.all([first?.close(), second?.close()]);
   });
 
-  it('lists both providers as closed and healthy', async () => {
+  it('lists both providers’ deployments as closed and healthy', async () => {
     const table = await tableWhen(page, (shown) => Object.keys(shown).length === 2);
-    assert.deepEqual(Object.keys(table), ['first', 'second']);
-    for (const name of ['first', 'second']) {
+    assert.deepEqual(Object.keys(table), ['first/llama', 'second/llama']);
+    for (const name of ['first/llama', 'second/llama']) {
       assert.equal(table[name]!['state'], 'closed', name);
       assert.equal(table[name]!['healthy'], 'yes', name);
       assert.equal(table[name]!['last error'], '—', name);
-      assert.equal(table[name]!['cooldown'], '—', name);
+      assert.equal(table[name]!['next probe'], '—', name);
     }
     assert.match((await page.locator('#summary').textContent()) ?? '', /^2 of 2 providers healthy/);
     assert.match((await page.locator('#live').textContent()) ?? '', /^live/);
   });
 
-  it('shows the first provider open, with its last error and a cooldown, without a reload', async (t) => {
+  it('shows the first provider’s deployment open, with its last error and its next probe, without a reload', async (t) => {
     const navigations: string[] = [];
     page.on('framenavigated', (frame) => navigations.push(frame.url()));
     // The upstream echoes the key in its error text, as OpenAI does for a bad key.
@@ -139,17 +139,20 @@ describe('dashboard page in Chromium', () => {
     assert.equal(gateway!.router.status()['first']!.state, 'open');
 
     const startedWaiting = Date.now();
-    const table = await tableWhen(page, (shown) => shown['first']?.['state'] === 'open');
+    const table = await tableWhen(page, (shown) => shown['first/llama']?.['state'] === 'open');
     t.diagnostic(`the page showed the open circuit ${Date.now() - startedWaiting} ms after it opened`);
-    const shown = table['first']!;
+    const shown = table['first/llama']!;
     assert.equal(shown['healthy'], 'no');
     assert.equal(shown['failures'], '1');
     assert.match(shown['last error']!, /overloaded/);
     assert.match(shown['last error']!, /\[redacted\]/);
-    assert.match(shown['cooldown']!, /^in (59|60) s$/);
-    assert.equal(table['second']!['state'], 'closed');
-    assert.equal(table['second']!['healthy'], 'yes');
-    assert.match((await page.locator('#summary').textContent()) ?? '', /^1 of 2 providers healthy/);
+    assert.match(shown['next probe']!, /^in (59|60) s$/);
+    assert.equal(table['second/llama']!['state'], 'closed');
+    assert.equal(table['second/llama']!['healthy'], 'yes');
+    assert.match(
+      (await page.locator('#summary').textContent()) ?? '',
+      /^1 of 2 providers healthy · 1 of 2 deployments in service/,
+    );
     assert.deepEqual(navigations, [], 'the page updated in place');
     await page.screenshot({ path: screenshotPath, fullPage: true });
   });

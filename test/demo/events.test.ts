@@ -23,6 +23,7 @@ function status(name: string, state: ProviderStatus['state'], extra: Partial<Pro
     headroom: 1,
     priority: 1,
     models: ['m'],
+    deployments: [],
     ...extra,
   };
 }
@@ -32,7 +33,7 @@ function outcome(extra: Partial<RequestOutcome>): RequestOutcome {
 }
 
 describe('demo events', () => {
-  it('tells a trip, the end of a cooldown, a failed trial and a recovery from successive snapshots', () => {
+  it('tells a trip, a probe, a failed probe and a recovery from successive snapshots', () => {
     const open = status('fast', 'open', {
       consecutiveFailures: 3,
       lastError: 'fast: connect ECONNREFUSED 127.0.0.1:1',
@@ -42,13 +43,13 @@ describe('demo events', () => {
     assert.equal(trip?.kind, 'circuit-open');
     assert.equal(
       trip?.message,
-      'fast: circuit open after 3 consecutive failures (connect ECONNREFUSED 127.0.0.1:1); out for 3 s',
+      'fast: circuit open after 3 consecutive failures (connect ECONNREFUSED 127.0.0.1:1); next probe in 3 s',
     );
 
     const [half] = circuitEvents({ fast: open }, { fast: status('fast', 'half-open') }, now);
     assert.equal(half?.kind, 'circuit-half-open');
     const [again] = circuitEvents({ fast: status('fast', 'half-open') }, { fast: open }, now);
-    assert.match(again?.message ?? '', /^fast: trial failed .*circuit open again/);
+    assert.match(again?.message ?? '', /^fast: probe failed .*circuit still open/);
     const [recovered] = circuitEvents({ fast: open }, { fast: status('fast', 'closed', { latencyEmaMs: 21.4 }) }, now);
     assert.equal(recovered?.kind, 'circuit-close');
     assert.equal(recovered?.message, 'fast: recovered, circuit closed, back in rotation (latency EMA 21 ms)');

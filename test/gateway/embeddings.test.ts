@@ -43,7 +43,7 @@ describe('POST /v1/embeddings', () => {
     assert.equal(response.headers.get('x-switchboard-provider'), 'second');
     assert.equal(response.headers.get('x-switchboard-attempts'), '2');
     assert.equal(second.requests[0]!.body.encoding_format, 'base64');
-    assert.equal(data.model, 'small');
+    assert.equal(data.model, 'openai/text-embedding-3-small', 'the model that answered, as its provider names it');
     assert.deepEqual(Array.from(data.data[0]!.embedding), vectorFor(space, 'The quick brown fox', 8));
     assert.equal(first.requests.length, 1);
     assert.equal(other.requests.length, 0);

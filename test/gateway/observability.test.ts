@@ -56,7 +56,9 @@ describe('gateway observability', () => {
   it('exports Prometheus metrics: requests, failovers, latencies and provider health', bounded, async (t) => {
     const first = await upstream(t, [{ status: 503, json: openaiError('overloaded', 'server_error') }]);
     const second = await upstream(t, [{ json: completion('hi') }, { sse: textChunks('streamed hi') }]);
-    const switchboard = await gateway(t, providersFor([first.url, second.url], { routing: { failureThreshold: 1 } }));
+    // The first stays open for the test: its first probe is a minute away.
+    const routing = { failureThreshold: 1, recovery: { probeDelaysMs: [60_000] } };
+    const switchboard = await gateway(t, providersFor([first.url, second.url], { routing }));
     assert.equal((await post(switchboard, hello)).status, 200);
     await (await post(switchboard, { ...hello, stream: true })).text();
     assert.equal((await post(switchboard, { ...hello, model: 'nope' })).status, 404);
@@ -73,15 +75,15 @@ describe('gateway observability', () => {
       'switchboard_request_duration_seconds_count{model="llama",stream="true"} 1',
       'switchboard_request_duration_seconds_count{model="llama",stream="false"} 1',
       'switchboard_time_to_first_token_seconds_count{provider="second"} 1',
-      'switchboard_provider_circuit_state{provider="first"} 2',
-      'switchboard_provider_circuit_state{provider="second"} 0',
-      'switchboard_provider_healthy{provider="first"} 0',
-      'switchboard_provider_consecutive_failures{provider="first"} 1',
-      'switchboard_provider_rate_limited{provider="second"} 0',
+      'switchboard_provider_circuit_state{provider="first",model="llama"} 2',
+      'switchboard_provider_circuit_state{provider="second",model="llama"} 0',
+      'switchboard_provider_healthy{provider="first",model="llama"} 0',
+      'switchboard_provider_consecutive_failures{provider="first",model="llama"} 1',
+      'switchboard_provider_rate_limited{provider="second",model="llama"} 0',
       'switchboard_inflight_requests 0',
     ];
     for (const line of expected) assert.ok(text.includes(line), `missing: ${line}`);
-    assert.match(text, /switchboard_provider_latency_ema_seconds\{provider="second"\} \d/);
+    assert.match(text, /switchboard_provider_latency_ema_seconds\{provider="second",model="llama"\} \d/);
     assert.match(text, /process_cpu_user_seconds_total/);
   });
 

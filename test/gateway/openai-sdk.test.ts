@@ -14,7 +14,8 @@ describe('the gateway with the official openai SDK', () => {
       .chat.completions.create({ model: 'llama', messages: [{ role: 'user', content: 'Say hi' }] })
       .withResponse();
     assert.equal(data.choices[0]?.message.content, 'Hi there!');
-    assert.equal(data.model, 'llama');
+    assert.equal(data.model, 'gpt-4o-mini', 'the model that answered, as the upstream names it');
+    assert.equal(response.headers.get('x-switchboard-model'), 'llama', 'the generic name asked for');
     assert.equal(response.headers.get('x-switchboard-provider'), 'first');
     assert.equal(response.headers.get('x-switchboard-attempts'), '1');
     assert.match(response.headers.get('x-switchboard-latency-ms') ?? '', /^\d+(\.\d)?$/);

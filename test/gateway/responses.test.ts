@@ -28,7 +28,7 @@ describe('POST /v1/responses with the openai SDK', () => {
     assert.match(data.id, /^resp_/);
     assert.equal(data.status, 'completed');
     assert.equal(data.output_text, 'Hello from Claude');
-    assert.equal(data.model, 'llama');
+    assert.equal(data.model, 'claude-emulator', 'the model that answered, as its provider names it');
     assert.equal(data.instructions, 'Be brief.');
     assert.equal(data.max_output_tokens, 50);
     const [item] = data.output;

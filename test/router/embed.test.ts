@@ -44,13 +44,13 @@ async function setUp(script: { first?: unknown[]; second?: unknown[] } = {}) {
 }
 
 describe('router.embed', () => {
-  it('answers from the first deployment with usage, cost and the generic model name', async (t) => {
+  it('answers from the first deployment with usage, cost, the generic model name and the provider’s', async (t) => {
     const { first, router } = await setUp();
     t.after(() => router.close());
     const result = await router.embed({ model: 'small', input: ['one', 'two'], dimensions: 4 });
     assert.equal(result.provider, 'first');
     assert.equal(result.model, 'small');
-    assert.equal(result.response.model, 'small');
+    assert.equal(result.response.model, 'text-embedding-3-small');
     assert.equal(result.response.data.length, 2);
     assert.deepEqual(result.response.data[0]!.embedding, vectorFor('text-embedding-3-small', 'one', 4));
     assert.equal(result.response.usage.prompt_tokens, 2);

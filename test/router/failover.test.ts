@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
+import { createRouter } from '../../src/router/router.ts';
 import { completion, openaiError, refusingUrl, type ScriptEntry, textChunks } from '../support/upstream.ts';
 import { hello, routerFor, upstream as startTracked } from './helpers.ts';
 
@@ -165,16 +166,24 @@ describe('failover table', () => {
     });
   }
 
-  it('404 model not found at this provider: tries the next, no health penalty', async () => {
-    const missing = await upstream({
+  it('404 model not found at this provider: tries the next, counts against that deployment only', async () => {
+    const missing = await startTracked([], {
       status: 404,
       json: openaiError('The model `x` does not exist', 'invalid_request_error', 'model_not_found'),
     });
-    const second = await upstream({ json: completion('from b') });
-    const router = routerFor([missing.url, second.url]);
+    const second = await startTracked([{ json: completion('from b') }]);
+    const router = createRouter({
+      providers: {
+        a: { baseUrl: missing.url, priority: 1, models: { m: 'a-model', other: 'a-other' } },
+        b: { baseUrl: second.url, priority: 2, models: { m: 'b-model' } },
+      },
+    });
     assert.equal((await router.complete(hello)).provider, 'b');
-    assert.equal(router.status().a!.consecutiveFailures, 0);
-    assert.equal(router.status().a!.state, 'closed');
+    const [sick, well] = router.status().a!.deployments;
+    assert.equal(sick!.id, 'a/m');
+    assert.equal(sick!.consecutiveFailures, 1);
+    assert.equal(well!.id, 'a/other');
+    assert.equal(well!.consecutiveFailures, 0, 'its other model is untouched');
     await router.close();
   });
 
@@ -215,7 +224,7 @@ describe('failover table', () => {
     const result = await router.complete(hello);
     assert.equal(result.provider, 'large');
     assert.equal(result.model, 'big');
-    assert.equal(result.response.model, 'big', 'the answer names the model that answered');
+    assert.equal(result.response.model, 'gpt-4o-mini', 'the answer names the model that answered, as its provider calls it');
     assert.equal(large.requests[0]!.body.model, 'large-128k');
     await router.close();
   });

@@ -1,33 +1,40 @@
-// The breaker as a state machine: properties over random event sequences, with a clock passed in.
+// The breaker as a state machine: properties over random event sequences, with a clock and
+// the jitter's random numbers passed in.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
-  admit,
   type BreakerPolicy,
+  beginTrial,
   type Circuit,
+  circuitState,
   closedCircuit,
+  isAdmissible,
+  probeDelay,
+  probeDue,
   recordFailure,
   recordSuccess,
-  settle,
+  trialFailed,
   trip,
   updateAverage,
 } from '../../src/router/health.ts';
 import { FailoverTracker } from '../../src/router/tracker.ts';
 
-const policy: BreakerPolicy = { failureThreshold: 3, cooldownMs: 1000, maxCooldownMs: 8000, trialTimeoutMs: 500 };
+const policy: BreakerPolicy = { failureThreshold: 3, probeDelaysMs: [500, 1000, 2000, 4000], probeJitter: 0.2 };
 
-type Event = { type: 'success' | 'failure' | 'trip' | 'admit'; advanceMs: number };
+type Event = { type: 'success' | 'failure' | 'trip' | 'probe' | 'probe-failed'; advanceMs: number; random: number };
 const eventArb = fc.record({
-  type: fc.constantFrom<Event['type']>('success', 'failure', 'trip', 'admit'),
-  advanceMs: fc.integer({ min: 0, max: 3000 }),
+  type: fc.constantFrom<Event['type']>('success', 'failure', 'trip', 'probe', 'probe-failed'),
+  advanceMs: fc.integer({ min: 0, max: 6000 }),
+  random: fc.double({ min: 0, max: 0.999, noNaN: true }),
 });
 
 function apply(circuit: Circuit, event: Event, now: number): Circuit {
   if (event.type === 'success') return recordSuccess(circuit);
-  if (event.type === 'failure') return recordFailure(circuit, now, policy);
-  if (event.type === 'trip') return trip(circuit, now, policy);
-  return admit(circuit, now, policy).circuit;
+  if (event.type === 'failure') return recordFailure(circuit, now, policy, event.random);
+  if (event.type === 'trip') return trip(circuit, now, policy, event.random);
+  if (event.type === 'probe') return probeDue(circuit, now) ? beginTrial(circuit, now, 5000) : circuit;
+  return trialFailed(circuit, now, policy, event.random);
 }
 
 describe('circuit breaker properties', () => {
@@ -35,36 +42,13 @@ describe('circuit breaker properties', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 10 }), (failures) => {
         let circuit = closedCircuit;
-        for (let i = 0; i < failures; i += 1) circuit = recordFailure(circuit, 0, policy);
+        for (let i = 0; i < failures; i += 1) circuit = recordFailure(circuit, 0, policy, 0.5);
         return failures < policy.failureThreshold ? circuit.state === 'closed' : circuit.state === 'open';
       }),
     );
   });
 
-  it('never admits while open before the cooldown, and admits one trial at a time when half-open', () => {
-    fc.assert(
-      fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {
-        let circuit = closedCircuit;
-        let now = 0;
-        for (const event of events) {
-          now += event.advanceMs;
-          const before = settle(circuit, now);
-          if (event.type === 'admit') {
-            const result = admit(circuit, now, policy);
-            if (before.state === 'open' && result.admitted) return false;
-            if (before.state === 'half-open' && before.trialUntil > now && result.admitted) return false;
-            if (before.state === 'closed' && !result.admitted) return false;
-            // A second admission at the same instant while half-open is refused.
-            if (before.state === 'half-open' && admit(result.circuit, now, policy).admitted) return false;
-          }
-          circuit = apply(circuit, event, now);
-        }
-        return true;
-      }),
-    );
-  });
-
-  it('cooldowns never exceed the cap and never shrink on a late failure', () => {
+  it('once open, no time and no failure lets a caller through: only a success closes it', () => {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {
         let circuit = closedCircuit;
@@ -72,9 +56,7 @@ describe('circuit breaker properties', () => {
         for (const event of events) {
           now += event.advanceMs;
           const next = apply(circuit, event, now);
-          if (next.state === 'open' && next.until - now > policy.maxCooldownMs) return false;
-          if (circuit.state === 'open' && next.state === 'open' && event.type !== 'success' && next.until < circuit.until)
-            return false;
+          if (circuit.state === 'open' && event.type !== 'success' && isAdmissible(next)) return false;
           circuit = next;
         }
         return true;
@@ -82,7 +64,61 @@ describe('circuit breaker properties', () => {
     );
   });
 
-  it('a success always closes the circuit and resets the count', () => {
+  it('lets one probe run at a time: none is due while one runs', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {
+        let circuit = closedCircuit;
+        let now = 0;
+        for (const event of events) {
+          now += event.advanceMs;
+          circuit = apply(circuit, event, now);
+          if (event.type === 'probe' && circuitState(circuit, now) === 'half-open' && probeDue(circuit, now)) return false;
+        }
+        return true;
+      }),
+    );
+  });
+
+  it('a failed probe schedules the next within the capped schedule; a late failure never moves it', () => {
+    fc.assert(
+      fc.property(fc.array(eventArb, { maxLength: 40 }), (events) => {
+        let circuit = closedCircuit;
+        let now = 0;
+        for (const event of events) {
+          now += event.advanceMs;
+          const next = apply(circuit, event, now);
+          if (next.state === 'open') {
+            const wait = next.nextProbeAt - now;
+            if (event.type === 'probe-failed' && (wait > 4000 || wait < 500 * (1 - policy.probeJitter))) return false;
+            if (circuit.state === 'open' && (event.type === 'failure' || event.type === 'trip')) {
+              if (next.nextProbeAt !== circuit.nextProbeAt || next.trips !== circuit.trips) return false;
+            }
+          }
+          circuit = next;
+        }
+        return true;
+      }),
+    );
+  });
+
+  it('probes at 0.5 s, 1 s, 2 s, then every 4 s, with jitter taking off at most its share', () => {
+    let circuit = trip(closedCircuit, 0, policy, 0);
+    const waits: number[] = [];
+    let now = 0;
+    for (let probes = 0; probes < 7; probes += 1) {
+      assert.equal(circuit.state, 'open');
+      if (circuit.state !== 'open') return;
+      waits.push(circuit.nextProbeAt - now);
+      now = circuit.nextProbeAt;
+      assert.equal(probeDue(circuit, now), true);
+      circuit = trialFailed(beginTrial(circuit, now, 100), now + 10, policy, 0);
+      now += 10;
+    }
+    assert.deepEqual(waits, [500, 1000, 2000, 4000, 4000, 4000, 4000]);
+    assert.equal(probeDelay(10, policy, 0.999), Math.round(4000 * (1 - 0.2 * 0.999)));
+  });
+
+  it('a success always closes the circuit and resets the count; a closed one is returned as it is', () => {
     fc.assert(
       fc.property(fc.array(eventArb, { maxLength: 30 }), (events) => {
         let circuit = closedCircuit;
@@ -92,27 +128,9 @@ describe('circuit breaker properties', () => {
           circuit = apply(circuit, event, now);
         }
         const after = recordSuccess(circuit);
-        return after.state === 'closed' && after.failures === 0;
+        return after.state === 'closed' && after.failures === 0 && recordSuccess(after) === after;
       }),
     );
-  });
-
-  it('repeated trips lengthen the cooldown up to the cap', () => {
-    let circuit: Circuit = closedCircuit;
-    const cooldowns: number[] = [];
-    let now = 0;
-    for (let trips = 0; trips < 6; trips += 1) {
-      circuit = trip(circuit, now, policy);
-      assert.equal(circuit.state, 'open');
-      if (circuit.state === 'open') {
-        cooldowns.push(circuit.until - now);
-        now = circuit.until;
-      }
-      // The half-open trial is admitted and fails.
-      circuit = admit(circuit, now, policy).circuit;
-      assert.equal(circuit.state, 'half-open');
-    }
-    assert.deepEqual(cooldowns, [1000, 2000, 4000, 8000, 8000, 8000]);
   });
 
   it('the latency EMA starts at the first sample and moves by alpha', () => {
@@ -129,32 +147,43 @@ describe('circuit breaker properties', () => {
 });
 
 describe('FailoverTracker', () => {
-  it('counts consecutive failures, resets on success, and is healthy below the threshold', () => {
-    const tracker = new FailoverTracker({ failureThreshold: 3 });
+  it('works as the tutorial writes it: new FailoverTracker(3)', () => {
+    const tracker = new FailoverTracker(3);
     assert.equal(tracker.isHealthy('never-seen'), true);
-    tracker.recordFailure('groq', 0);
-    tracker.recordFailure('groq', 0);
-    assert.deepEqual(tracker.getStatus(), { groq: 2 });
-    assert.equal(tracker.isHealthy('groq', 0), true);
-    tracker.recordFailure('groq', 0);
-    assert.equal(tracker.isHealthy('groq', 0), false);
-    tracker.recordSuccess('groq', 40);
-    assert.deepEqual(tracker.getStatus(), { groq: 0 });
-    assert.equal(tracker.isHealthy('groq', 0), true);
+    tracker.recordSuccess('openai');
+    tracker.recordFailure('groq');
+    tracker.recordFailure('groq');
+    assert.deepEqual(tracker.getStatus(), { openai: 0, groq: 2 });
+    assert.equal(tracker.isHealthy('groq'), true, 'two failures are below the threshold of 3');
+    tracker.recordFailure('groq');
+    assert.equal(tracker.isHealthy('groq'), false, 'the third takes it out');
+    assert.deepEqual(tracker.getStatus(), { openai: 0, groq: 3 });
+    tracker.recordSuccess('groq');
+    assert.equal(tracker.isHealthy('groq'), true);
+    assert.deepEqual(tracker.getStatus(), { openai: 0, groq: 0 });
+  });
+
+  it('takes a policy object too, and refuses a threshold that is not a positive integer', () => {
+    const tracker = new FailoverTracker({ failureThreshold: 1 });
+    tracker.recordFailure('p');
+    assert.equal(tracker.isHealthy('p'), false);
+    assert.throws(() => new FailoverTracker(0), RangeError);
+    assert.throws(() => new FailoverTracker(2.5), RangeError);
+    assert.throws(() => new FailoverTracker('3' as never), TypeError);
+    assert.equal(new FailoverTracker().policy.failureThreshold, 3);
   });
 
   it('matches a reference counter over random success/failure sequences', () => {
     fc.assert(
       fc.property(fc.array(fc.boolean(), { maxLength: 60 }), fc.integer({ min: 1, max: 5 }), (outcomes, threshold) => {
-        // A long cooldown keeps the clock out of it: only the count decides.
-        const tracker = new FailoverTracker({ failureThreshold: threshold, cooldownMs: 1e9, maxCooldownMs: 1e9 });
+        const tracker = new FailoverTracker(threshold);
         let failures = 0;
         for (const ok of outcomes) {
           if (ok) tracker.recordSuccess('p');
           else tracker.recordFailure('p', 0);
           failures = ok ? 0 : failures + 1;
           if ((tracker.getStatus().p ?? 0) !== failures) return false;
-          if (tracker.isHealthy('p', 0) !== failures < threshold) return false;
+          if (tracker.isHealthy('p') !== failures < threshold) return false;
         }
         return true;
       }),

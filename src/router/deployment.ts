@@ -1,0 +1,47 @@
+// A deployment: one provider serving one model with one key. It is the unit of health, rate
+// limits and routing; a provider with three models and two keys is six deployments.
+import type { Target } from '../providers/adapter.ts';
+import type { Provider, ProviderKey } from './provider.ts';
+
+export interface Deployment {
+  /** `provider/model`, or `provider/model#n` (n from 1) when the provider has several keys; never contains a key. */
+  id: string;
+  provider: Provider;
+  /** The generic model name. */
+  model: string;
+  /** The provider's name for it. */
+  providerModel: string;
+  /** An embedding model (from the provider's `embeddings`), not a chat model. */
+  embedding: boolean;
+  key: ProviderKey;
+  /** What the adapter needs to send to this deployment. */
+  target: Target;
+}
+
+/** The deployment id for a provider, a generic model and a key index (0-based) among `keyCount` keys. */
+export function deploymentId(provider: string, model: string, keyIndex: number, keyCount: number): string {
+  return keyCount > 1 ? `${provider}/${model}#${keyIndex + 1}` : `${provider}/${model}`;
+}
+
+/** Every key × model of a provider (chat models, then embedding models), in config order. */
+export function buildDeployments(provider: Provider): Deployment[] {
+  const deployments: Deployment[] = [];
+  const models = [
+    ...Object.entries(provider.models).map(([model, providerModel]) => ({ model, providerModel, embedding: false })),
+    ...Object.entries(provider.embeddings).map(([model, providerModel]) => ({ model, providerModel, embedding: true })),
+  ];
+  for (const { model, providerModel, embedding } of models) {
+    for (const key of provider.keys) {
+      deployments.push({
+        id: deploymentId(provider.name, model, key.index, provider.keys.length),
+        provider,
+        model,
+        providerModel,
+        embedding,
+        key,
+        target: { ...provider.target, apiKey: key.apiKey, model: providerModel },
+      });
+    }
+  }
+  return deployments;
+}
