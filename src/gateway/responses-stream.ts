@@ -45,8 +45,12 @@ interface OpenCall {
   arguments: string;
 }
 
-/** An encoder for one stream of `envelope`'s response. */
+/**
+ * An encoder for one stream of `envelope`'s response. Its `model` is the first chunk's, as the
+ * router names it (the provider's model, or the generic one with `responseModel: generic`).
+ */
 export function createResponsesStreamEncoder(envelope: ResponseEnvelope): ResponsesStreamEncoder {
+  let model = envelope.model;
   let sequence = 0;
   let started = false;
   let done = false;
@@ -60,7 +64,7 @@ export function createResponsesStreamEncoder(envelope: ResponseEnvelope): Respon
   const event = (type: string, fields: Record<string, unknown>) =>
     `event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: sequence++, ...fields })}\n\n`;
   const snapshot = (status: ResponseObject['status'], error: ResponseObject['error'] = null) =>
-    responseObject(envelope, { status, output, usage: responseUsage(usage), incomplete_details: null, error });
+    responseObject({ ...envelope, model }, { status, output, usage: responseUsage(usage), incomplete_details: null, error });
   const start = () => {
     if (started) return '';
     started = true;
@@ -123,6 +127,7 @@ export function createResponsesStreamEncoder(envelope: ResponseEnvelope): Respon
   return {
     chunk(chunk) {
       if (done) return '';
+      if (!started && chunk.model) model = chunk.model;
       let text = start();
       if (chunk.usage) usage = chunk.usage;
       const choice = chunk.choices[0];

@@ -88,6 +88,7 @@ describe('POST /v1/responses with the openai SDK', () => {
       numbers.map((_, index) => index),
     );
     assert.equal(final?.status, 'completed');
+    assert.equal(final?.model, 'claude-emulator', 'the model that answered, as its provider names it');
     assert.equal(final?.usage?.output_tokens, 3);
     assert.deepEqual(final?.output[0]?.type === 'message' && final.output[0].content, [
       { type: 'output_text', text: 'Streamed from Claude', annotations: [] },
