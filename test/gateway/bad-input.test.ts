@@ -98,6 +98,44 @@ describe('bad input never reaches an upstream', () => {
     });
   }
 
+  const outsideTheProtocol: Array<[string, Record<string, unknown>, string, RegExp]> = [
+    [
+      'a message role is not one of the protocol',
+      { messages: [message, { role: 'wizard', content: 'hi' }] },
+      'messages[1].role',
+      /'system', 'developer', 'user', 'assistant', 'tool', 'function'/,
+    ],
+    ['tool_choice is not a mode', { tool_choice: 'sometimes' }, 'tool_choice', /'none', 'auto', 'required'/],
+    ['response_format.type is unknown', { response_format: { type: 'yaml' } }, 'response_format.type', /'json_schema'/],
+  ];
+  for (const [name, fields, param, allowed] of outsideTheProtocol) {
+    it(`400 naming the field and its values when ${name}`, bounded, async () => {
+      const error = await refused(await post(switchboard, { ...hello, ...fields }), 400);
+      assert.equal(error.param, param);
+      assert.equal(error.code, 'invalid_value');
+      assert.match(error.message, allowed);
+    });
+  }
+
+  it('passes every role, tool_choice mode and response_format type of the protocol', bounded, async () => {
+    const roles = ['system', 'developer', 'user', 'assistant', 'tool', 'function'].map((role) => ({
+      role,
+      content: 'x',
+      ...(role === 'tool' && { tool_call_id: 'call_1' }),
+      ...(role === 'function' && { name: 'f' }),
+    }));
+    const response = await post(switchboard, {
+      ...hello,
+      messages: [...roles, message],
+      tool_choice: 'required',
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object' } } }],
+      response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
+    });
+    assert.equal(response.status, 200);
+    assert.equal(first.requests.length, 1);
+    first.requests.length = 0;
+  });
+
   it('accepts fields it does not know, and nulls where OpenAI allows them', bounded, async () => {
     const response = await post(switchboard, { ...hello, temperature: null, max_tokens: null, x_vendor: { a: 1 } });
     assert.equal(response.status, 200);

@@ -42,6 +42,13 @@ const brokenChatField = fc.oneof(
     fc.constant('messages'),
     notString.filter((role) => role !== null).map((role) => [{ role, content: 'x' }]),
   ),
+  fc.tuple(
+    fc.constant('messages'),
+    fc
+      .string({ maxLength: 12 })
+      .filter((role) => !['system', 'developer', 'user', 'assistant', 'tool', 'function'].includes(role))
+      .map((role) => [{ role, content: 'x' }]),
+  ),
   fc.tuple(fc.constant('stream'), notBoolean),
   fc.tuple(fc.constantFrom('temperature', 'top_p', 'presence_penalty', 'frequency_penalty'), notNumber),
   fc.tuple(fc.constantFrom('max_tokens', 'max_completion_tokens', 'n'), notPositiveInteger),
