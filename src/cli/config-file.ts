@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type LoadedConfig as LoadedConfigBase, readConfig, readConfigFile } from '../config/load.ts';
 import { type Config, ConfigError } from '../config/schema.ts';
+import { strategyNames } from '../router/strategies.ts';
 
 export const defaultConfigFile = 'switchboard.yaml';
 
@@ -35,7 +36,61 @@ export async function loadConfigFile(file: string, env: NodeJS.ProcessEnv = proc
 
 /** `loadConfigFile` for text already read. Throws ConfigError. */
 export function parseConfigFile(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
-  return { file, text, ...readConfig(text, env, file) };
+  return { file, text, ...readConfig(text, env, file, { strategies: strategyNames }) };
+}
+
+/** What `serve` would make of a valid config: errors it refuses to start with, and warnings. */
+export interface ConfigVerdict {
+  errors: string[];
+  warnings: string[];
+}
+
+/**
+ * The one check `validate`, `serve` and a reload share after the file has loaded: no provider
+ * able to take traffic is an error (serve refuses it); a model or fallback that only disabled
+ * providers serve is a warning.
+ */
+export function judgeConfig(loaded: LoadedConfigBase): ConfigVerdict {
+  const { config, leftOut } = loaded;
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const why = (name: string) => leftOut.find((left) => left.provider === name)?.reason ?? 'enabled: false';
+  const providers = Object.entries(config.providers);
+  if (enabledProviders(config).length === 0) {
+    errors.push(`providers: no provider can take traffic (${providers.map(([name]) => `${name}: ${why(name)}`).join('; ')})`);
+    const unset = leftOut.map((left) => /^(\S+) is not set$/.exec(left.reason)?.[1]).filter((name) => name !== undefined);
+    errors.push(
+      unset.length > 0
+        ? `  set ${unset.length === 1 ? unset[0] : `one of ${unset.join(', ')}`}, or run \`switchboard demo\` to try Switchboard without keys`
+        : '  set enabled: true on one of them, or run `switchboard demo` to try Switchboard without keys',
+    );
+    return { errors, warnings };
+  }
+  const servedBy = (section: 'models' | 'embeddings') => {
+    const byModel = new Map<string, string[]>();
+    for (const [name, provider] of providers) {
+      for (const model of Object.keys(provider[section])) byModel.set(model, [...(byModel.get(model) ?? []), name]);
+    }
+    return byModel;
+  };
+  for (const section of ['models', 'embeddings'] as const) {
+    for (const [model, names] of servedBy(section)) {
+      if (names.some((name) => config.providers[name]?.enabled)) continue;
+      warnings.push(
+        `${section === 'models' ? 'model' : 'embedding model'} ${model}: no enabled provider serves it (${names.map((name) => `${name}: ${why(name)}`).join('; ')}); requests for it get a 404`,
+      );
+    }
+  }
+  const chat = servedBy('models');
+  for (const [model, chain] of Object.entries(config.routing.fallbacks)) {
+    for (const fallback of chain) {
+      const names = chat.get(fallback) ?? [];
+      if (names.length > 0 && !names.some((name) => config.providers[name]?.enabled)) {
+        warnings.push(`routing.fallbacks.${model}: ${fallback} has no enabled provider; the fallback is skipped`);
+      }
+    }
+  }
+  return { errors, warnings };
 }
 
 /** The names of the providers that will take traffic. */

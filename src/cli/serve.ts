@@ -11,6 +11,7 @@ import type { Gateway } from '../gateway/server.ts';
 import {
   describeConfig,
   enabledProviders,
+  judgeConfig,
   type LoadedConfig,
   loadConfigFile,
   parseConfigFile,
@@ -83,10 +84,10 @@ export async function serve(options: ServeOptions, output: Output = standardOutp
     report(output, error);
     return 1;
   }
-  if (enabledProviders(loaded.config).length === 0) {
-    output.error(`no provider in ${file} can take traffic:`);
-    for (const { provider, reason } of loaded.leftOut) output.error(`  ${provider}: ${reason}`);
-    output.error('Set one of those keys (or run `switchboard demo` to try Switchboard without keys).');
+  const verdict = judgeConfig(loaded);
+  if (verdict.errors.length > 0) {
+    output.error(`cannot serve ${file}:`);
+    for (const problem of verdict.errors) output.error(`  ${problem}`);
     return 1;
   }
   let gateway: Gateway;
@@ -109,6 +110,7 @@ export async function serve(options: ServeOptions, output: Output = standardOutp
   output.error(`  status page      ${gateway.url}/`);
   output.error(`  config           ${file}${options.watch === false ? '' : ' (watched)'}; reload with kill -HUP ${process.pid}`);
   for (const line of describeConfig({ ...loaded, config })) output.error(`  ${line}`);
+  for (const warning of verdict.warnings) output.error(`  warning    ${warning}`);
   return 0;
 }
 
@@ -123,21 +125,23 @@ function installHandlers(gateway: Gateway, file: string, initial: LoadedConfig, 
   let stopping = false;
 
   const apply = (next: LoadedConfig, reason: string) => {
-    if (enabledProviders(next.config).length === 0) {
+    const verdict = judgeConfig(next);
+    if (verdict.errors.length > 0) {
       output.error(`config not reloaded (${reason}): no provider in ${file} could take traffic; keeping the old config`);
-      for (const { provider, reason: why } of next.leftOut) output.error(`  ${provider}: ${why}`);
+      for (const problem of verdict.errors) output.error(`  ${problem}`);
       return;
     }
     try {
       gateway.reload(withOverrides(next.config, options));
     } catch (error) {
       output.error(`config not reloaded (${reason}): keeping the old config`);
-      for (const problem of problemsOf(error)) output.error(`  ${problem}`);
+      for (const problem of problemsOf(error)) output.error(`  ${problem.replace(/\n/g, '\n  ')}`);
       return;
     }
     current = next;
     output.error(`config reloaded (${reason}): providers ${enabledProviders(next.config).join(', ')}`);
     for (const { provider, reason: why } of next.leftOut) output.error(`  left out ${provider}: ${why}`);
+    for (const warning of verdict.warnings) output.error(`  warning ${warning}`);
   };
 
   const reload = async (reason: 'SIGHUP' | 'file change') => {
@@ -155,7 +159,7 @@ function installHandlers(gateway: Gateway, file: string, initial: LoadedConfig, 
       apply(parseConfigFile(file, text), reason);
     } catch (error) {
       output.error(`config not reloaded (${reason}): ${file} is invalid; keeping the old config`);
-      for (const problem of problemsOf(error)) output.error(`  ${problem}`);
+      for (const problem of problemsOf(error)) output.error(`  ${problem.replace(/\n/g, '\n  ')}`);
     }
   };
 

@@ -2,6 +2,7 @@
 // name the path of every mistake. The schema is the type; defaults live here only.
 import { z } from 'zod';
 import { presetNames, presets } from '../providers/presets.ts';
+import { formatPath, problemsOf } from './issues.ts';
 
 const positiveMs = z.number().int().positive();
 
@@ -298,7 +299,9 @@ export function parseConfig(raw: unknown): Config {
   const result = ConfigSchema.safeParse(raw);
   if (result.success) return result.data;
   throw new ConfigError(
-    result.error.issues.map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`),
+    result.error.issues
+      .flatMap((issue) => problemsOf(issue, ConfigSchema, raw))
+      .map((problem) => `${formatPath(problem.path)}: ${problem.message}`),
   );
 }
 

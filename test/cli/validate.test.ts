@@ -9,13 +9,24 @@ describe('switchboard validate', () => {
   });
   after(() => dir.remove());
 
-  it('passes examples/switchboard.yaml with no key set, naming the providers it would leave out', async () => {
+  it('refuses examples/switchboard.yaml with no key set, as serve would, naming every variable', async () => {
     const result = await runCli(['validate', 'examples/switchboard.yaml']);
+    assert.equal(result.code, 1);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /serve would refuse it/);
+    assert.match(
+      result.stderr,
+      /no provider can take traffic \(groq: GROQ_API_KEY is not set; .*openrouter: OPENROUTER_API_KEY is not set/,
+    );
+    assert.match(result.stderr, /set one of GROQ_API_KEY, .*switchboard demo/);
+  });
+
+  it('names the providers it leaves out once one key is set', async () => {
+    const result = await runCli(['validate', 'examples/switchboard.yaml'], { env: cleanEnv({ TOGETHER_API_KEY: 'tg-1' }) });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^ok: examples\/switchboard\.yaml$/m);
     assert.match(result.stdout, /left out {3}groq: GROQ_API_KEY is not set/);
     assert.match(result.stdout, /left out {3}openrouter: OPENROUTER_API_KEY is not set/);
-    assert.equal(result.stderr, '');
   });
 
   it('counts a provider in once its key is set, and never prints the key', async () => {
@@ -71,7 +82,22 @@ describe('switchboard validate', () => {
     const file = await dir.write('broken.yaml', 'providers: [unclosed\n');
     const result = await runCli(['validate', file]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /not valid YAML or JSON/);
+    assert.match(result.stderr, /broken\.yaml:2:1: not valid YAML or JSON: /);
+  });
+
+  it('shows a YAML syntax error with its line and a caret under the spot', async () => {
+    const file = await dir.write(
+      'indent.yaml',
+      ['providers:', '  groq:', '    preset: groq', '   models: { a: b }', ''].join('\n'),
+    );
+    const result = await runCli(['validate', file]);
+    assert.equal(result.code, 1);
+    const lines = result.stderr.split('\n');
+    const at = lines.findIndex((line) => line.includes(`${file}:4:`));
+    assert.ok(at > 0, result.stderr);
+    assert.match(lines[at]!, /not valid YAML or JSON: \S/);
+    assert.equal(lines[at + 1], '    4 |    models: { a: b }');
+    assert.match(lines[at + 2]!, /^ {6}\| +\^$/);
   });
 
   it('rejects an unknown strategy, which only the router can tell', async () => {
@@ -81,7 +107,7 @@ describe('switchboard validate', () => {
     );
     const result = await runCli(['validate', file]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /unknown routing\.strategy "random"/);
+    assert.match(result.stderr, /routing\.strategy: unknown strategy "random" \(known: priority, /);
   });
 
   it('says so when the file cannot be read', async () => {
