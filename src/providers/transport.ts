@@ -21,6 +21,11 @@ export interface SendOptions {
   firstByteMs: number;
   /** Longest silence between two pieces of the body. */
   idleMs: number;
+  /**
+   * `send()` only: time from sending until the whole answer has been read. Without it an upstream
+   * that drips its body a byte at a time, never idle for `idleMs`, holds the attempt indefinitely.
+   */
+  answerMs?: number;
   /** Most bytes of a whole answer read by `text()`; default 32 MiB. */
   maxBodyBytes?: number;
   /** Most bytes of an error answer's body (status >= 400) read by `text()`; default 64 KiB. */
@@ -104,10 +109,23 @@ export class Transport {
     }
   }
 
-  /** Sends a request and reads the whole answer. */
+  /** Sends a request and reads the whole answer, within `answerMs` when given. */
   async send(endpoint: Endpoint, wire: WireRequest, options: SendOptions): Promise<WireResponse> {
-    const response = await this.open(endpoint, wire, options);
-    return { status: response.status, headers: response.headers, body: await response.text() };
+    const { answerMs } = options;
+    if (answerMs === undefined) {
+      const response = await this.open(endpoint, wire, options);
+      return { status: response.status, headers: response.headers, body: await response.text() };
+    }
+    // The timeout is the abort reason, so it surfaces as this provider's timeout, not the caller's abort.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(answerTimeout(options.provider, answerMs)), answerMs);
+    const signal = options.signal ? AbortSignal.any([options.signal, deadline.signal]) : deadline.signal;
+    try {
+      const response = await this.open(endpoint, wire, { ...options, signal });
+      return { status: response.status, headers: response.headers, body: await response.text() };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   close(): Promise<void> {
@@ -157,6 +175,17 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
     if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return flat;
+}
+
+function answerTimeout(provider: string, answerMs: number): SwitchboardError {
+  return new SwitchboardError({
+    message: `${provider}: no whole answer within ${answerMs} ms`,
+    status: 504,
+    type: 'timeout_error',
+    code: 'upstream_timeout',
+    kind: 'timeout',
+    provider,
+  });
 }
 
 const timeoutCodes = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
