@@ -39,7 +39,11 @@ export type Fault =
   /** A 400 whose 10 MB error message is passed on to the caller unchanged in meaning. */
   | 'huge-bad-request'
   /** An error quoting every request header back: `echoStatus`, 401 by default. */
-  | 'echo-headers';
+  | 'echo-headers'
+  /** A stream that starts, then ends with an error event quoting every request header back. */
+  | 'echo-in-stream'
+  /** One byte of a valid answer every 200 ms: never complete within any sane deadline. */
+  | 'drip';
 
 export interface ChaosUpstream {
   readonly url: string;
@@ -130,14 +134,22 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
         const type = status === 500 ? 'server_error' : 'invalid_request_error';
         return json(response, status, { error: { message: `bad: ${'x'.repeat(10 * 1024 * 1024)}`, type } });
       }
-      case 'echo-headers': {
+      case 'echo-headers':
+      case 'echo-in-stream': {
         const headers = exchange.request.headers;
         const values = Object.values(headers).flat().join(' | ');
         const message = `Incorrect API key provided: ${values}; headers were ${JSON.stringify(headers)}`;
-        return json(response, upstream.echoStatus, {
-          error: { message, type: 'invalid_request_error', code: 'invalid_api_key' },
-        });
+        const error = { error: { message, type: 'invalid_request_error', code: 'invalid_api_key' } };
+        // Echoed in a response header too, which no gateway should pass on.
+        response.setHeader('x-echo', values.replace(/[^\x20-\x7e]/g, '?'));
+        if (fault === 'echo-headers') return json(response, upstream.echoStatus, error);
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        await write(response, `data: ${JSON.stringify(chunk({ role: 'assistant', content: 'Hello' }))}\n\n`);
+        response.end(`data: ${JSON.stringify(error)}\n\n`);
+        return;
       }
+      case 'drip':
+        return drip(exchange, stream);
       case 'endless-line':
       case 'endless-body':
         return endless(exchange, fault === 'endless-line' || stream, maxBytes);
@@ -221,6 +233,21 @@ async function healthy(exchange: Exchange, fault: Fault, maxWords: number): Prom
   } else if (fault === 'clean-end') {
     response.end();
   } // stall: hold until the caller gives up
+}
+
+/** A valid answer one byte at a time, 200 ms apart, for as long as the caller waits (at most 3000 bytes). */
+async function drip(exchange: Exchange, stream: boolean): Promise<void> {
+  const { response, closed } = exchange;
+  const body = stream
+    ? answerPieces(50)
+        .map((content) => `data: ${JSON.stringify(chunk({ content }))}\n\n`)
+        .join('')
+    : JSON.stringify(completion(answerPieces(50).join('')));
+  response.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
+  for (let index = 0; index < Math.min(body.length, 3000) && !closed.aborted; index++) {
+    await write(response, body[index]!);
+    await sleep(200, undefined, { signal: closed });
+  }
 }
 
 /** A 200 whose body (an SSE line, or a JSON string) never ends, up to `maxBytes`, at the pace the caller reads. */

@@ -11,7 +11,7 @@ export interface Figures {
   requests: number;
   /** Gateway processes that died without being told to. */
   crashes: number;
-  /** 5xx answers to requests that were wrong (bad body, header, method, key). */
+  /** 5xx answers (or none at all: a reset) to requests that were wrong (bad body, header, method, key). */
   serverErrorsFromClientInput: number;
   /** Requests that reached an upstream although the client's request was invalid. */
   upstreamCallsFromInvalidInput: number;
@@ -105,7 +105,7 @@ export function formatFigures(name: string, figures: Figures): string {
     `── figures: ${name}`,
     `  requests                          ${figures.requests}`,
     `  crashes                           ${figures.crashes}`,
-    `  5xx from client input             ${figures.serverErrorsFromClientInput}`,
+    `  5xx or reset from client input    ${figures.serverErrorsFromClientInput}`,
     `  upstream calls from invalid input ${figures.upstreamCallsFromInvalidInput}`,
     `  truncated successes               ${figures.truncatedSuccesses}`,
     `  hangs                             ${figures.hangs}`,
