@@ -217,6 +217,20 @@ const ResponsesSchema = z.strictObject({
     .default(256 * 1024 * 1024),
 });
 
+/** Where the router's state lives: this process's memory, or a Redis shared by every replica. */
+const StateSchema = z.strictObject({
+  /**
+   * `redis://[:password@]host:port[/db]` or `rediss://…`; unset, the REDIS_URL environment
+   * variable is used when set, else memory. Never echoed in errors: it may carry a password.
+   */
+  redis: z
+    .string()
+    .regex(/^rediss?:\/\/[^\s]+$/, { error: 'expected a redis:// or rediss:// URL' })
+    .optional(),
+  /** Prefix of every Redis key and channel, so several Switchboard deployments can share one Redis. */
+  prefix: z.string().min(1).default('switchboard'),
+});
+
 const UsageSchema = z.strictObject({
   /** Keep one row per request in a SQLite file. */
   enabled: z.boolean().default(true),
@@ -232,6 +246,7 @@ export const ConfigSchema = z
   .strictObject({
     server: ServerSchema.default(ServerSchema.parse({})),
     usage: UsageSchema.default(UsageSchema.parse({})),
+    state: StateSchema.default(StateSchema.parse({})),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'use letters, digits, _ . -'), ProviderSchema),
     routing: RoutingSchema.default(RoutingSchema.parse({})),
     responses: ResponsesSchema.default(ResponsesSchema.parse({})),
@@ -284,6 +299,7 @@ export type Config = z.output<typeof ConfigSchema>;
 export type ProviderConfig = Config['providers'][string];
 export type RoutingConfig = Config['routing'];
 export type UsageConfig = Config['usage'];
+export type StateConfig = Config['state'];
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

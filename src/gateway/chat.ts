@@ -212,7 +212,17 @@ function finish(request: FastifyRequest, exchange: Exchange, status: number, ela
   }
   if (outcome >= 500) context.logger.warn(line, 'chat completion failed');
   else context.logger.info(line, 'chat completion');
-  context.usage?.record(usageRow(exchange, outcome, elapsedMs));
+  const row = usageRow(exchange, outcome, elapsedMs);
+  context.usage?.record(row);
+  if (row.provider !== null) countSpend(context, row);
+}
+
+/** Spend per provider, model and key in the state store: with Redis, every replica's requests add up there. */
+function countSpend(context: GatewayContext, row: UsageRow): void {
+  const delta = { requests: 1, inputTokens: row.inputTokens, outputTokens: row.outputTokens, costUsd: row.costUsd ?? 0 };
+  context.store.addSpend(`provider:${row.provider}`, delta);
+  context.store.addSpend(`model:${row.model ?? row.askedModel}`, delta);
+  context.store.addSpend(`key:${row.keyId ?? '(none)'}`, delta);
 }
 
 function countTokens(exchange: Exchange, usage: Usage | null | undefined): void {

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Router } from '../router/router.ts';
 import type { ResponseStore } from '../state/responses.ts';
+import type { StateStore } from '../state/store.ts';
 import type { UsageLedger } from '../usage/ledger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 
@@ -17,6 +18,10 @@ export interface GatewayContext {
   keyIds: string[];
   /** Where finished requests are recorded; undefined when the ledger is off or could not be opened. */
   usage: UsageLedger | undefined;
+  /** Where spend per provider, model and key is counted (shared between replicas when it is Redis). */
+  store: StateStore;
+  /** `memory`, or the Redis URL without its password: for logs and /status. */
+  stateLocation: string;
   /** Every configured credential (config/secrets.ts): scrubbed from error answers and log lines. */
   secrets: readonly string[];
   /** Generic model names, so only known names become metric labels. */

@@ -126,6 +126,7 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
       providers: context.router.status({ detail }),
       models: context.router.models(),
       ...(context.usage !== undefined && { usage: context.usage.status() }),
+      state: stateStatus(context, detail),
     };
   });
 
@@ -144,6 +145,12 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     });
     return dashboardPage;
   });
+}
+
+/** The state store's connection; where it is and its last error only for a caller with a gateway key. */
+function stateStatus(context: GatewayContext, detail: boolean) {
+  const { backend, shared, connected, error } = context.store.connection();
+  return { backend, shared, connected, ...(detail && { location: context.stateLocation, error }) };
 }
 
 /** Registers a route, and a 405 naming the allowed method for every other method on its path. */

@@ -4,10 +4,13 @@ import '../node-version.ts';
 import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
 import { type Config, ConfigError, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { secretsOf } from '../config/secrets.ts';
 import { createRouter, type Router } from '../router/router.ts';
+import { type CreatedStore, createStateStore, redisUrlOf } from '../state/create.ts';
 import { createMemoryResponseStore } from '../state/responses.ts';
+import type { StateStore } from '../state/store.ts';
 import { digestKeys, gatewayKeyId } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { dialectForPath } from './endpoints.ts';
@@ -29,6 +32,12 @@ export interface GatewayOptions {
   logger?: LoggerOption;
   /** A router to serve instead of creating one from `config`; the gateway then leaves closing it to the caller. */
   router?: Router;
+  /**
+   * The state store to count spend in (and, for a router the gateway creates, to keep health in);
+   * default one made from `state` (Redis when `state.redis` or REDIS_URL is set, else memory).
+   * A store passed in is left open on close.
+   */
+  store?: StateStore;
 }
 
 export interface Gateway {
@@ -57,6 +66,9 @@ const loopback = '127.0.0.1';
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let config = parseConfig(options.config);
   const logger = await createLogger(options.logger, config.server.logLevel);
+  const created = options.store === undefined ? openStateStore(config, logger) : undefined;
+  const store = options.store ?? created!.store;
+  await store.ready();
   const router = options.router ?? createRouter(config);
   const ownsRouter = options.router === undefined;
 
@@ -71,7 +83,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     keyDigests: digestKeys(config.server.apiKeys),
     keyIds: config.server.apiKeys.map(gatewayKeyId),
     usage: openLedger(config.usage, logger),
-    secrets: secretsOf(config),
+    store,
+    stateLocation: created?.location ?? (store.connection().shared ? 'shared' : 'memory'),
+    secrets: [...secretsOf(config), ...redisSecrets(config)],
     knownModels: knownModels(router),
     closing: false,
     inflight: 0,
@@ -113,6 +127,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   } catch (error) {
     context.usage?.close();
     if (ownsRouter) await router.close();
+    if (created !== undefined) await store.close();
     throw error;
   }
   const address = server.server.address() as AddressInfo;
@@ -138,7 +153,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       router.reload(next);
       context.keyDigests = digestKeys(next.server.apiKeys);
       context.keyIds = next.server.apiKeys.map(gatewayKeyId);
-      context.secrets = secretsOf(next);
+      context.secrets = [...secretsOf(next), ...redisSecrets(next)];
       context.knownModels = knownModels(router);
       context.writeTimeoutMs = next.server.writeTimeoutMs;
       const restart = (['port', 'host', 'bodyLimitBytes', 'requestTimeoutMs'] as const)
@@ -146,6 +161,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         .map((key) => `server.${key}`);
       if (!isDeepStrictEqual(next.responses, config.responses)) restart.push('responses');
       if (!isDeepStrictEqual(next.usage, config.usage)) restart.push('usage');
+      if (!isDeepStrictEqual(next.state, config.state)) restart.push('state');
       if (restart.length > 0) logger.warn({ settings: restart }, 'these take effect on restart');
       config = next;
       logger.info({ providers: Object.keys(router.status()) }, 'config reloaded');
@@ -155,6 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         // Every request has finished: the rows queued for them are written before the file closes.
         context.usage?.close();
         if (ownsRouter) await router.close();
+        if (created !== undefined) await store.close();
         logger.info('switchboard gateway closed');
         logger.flush();
       });
@@ -181,6 +198,30 @@ async function drain(server: FastifyInstance, context: GatewayContext, graceMs: 
   // Whatever is left (requests past the grace period, idle keep-alive sockets) is cut now.
   server.server.closeAllConnections();
   await stopped;
+}
+
+/** The store the config asks for, its connection changes logged (once per outage, once on return). */
+function openStateStore(config: Config, logger: Logger): CreatedStore {
+  const created = createStateStore(config.state, {
+    onConnectionChange: (connection) => {
+      const fields = { state: created.location, ...(connection.error !== null && { error: connection.error }) };
+      if (connection.connected) logger.info(fields, 'state store: Redis reachable again; state is shared again');
+      else logger.warn(fields, 'state store: Redis unreachable; serving from local state until it returns');
+    },
+  });
+  return created;
+}
+
+/** The password of a Redis URL taken from REDIS_URL (one in the config is among the config's secrets). */
+function redisSecrets(config: Config): string[] {
+  const url = config.state.redis === undefined ? redisUrlOf(config.state) : undefined;
+  if (url === undefined) return [];
+  try {
+    const password = new URL(url).password;
+    return password === '' ? [] : [password, decodeURIComponent(password)];
+  } catch {
+    return [];
+  }
 }
 
 function knownModels(router: Router): Set<string> {

@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import type { UsageConfig } from '../config/schema.ts';
 import { invalidRequest } from '../protocol/errors.ts';
+import type { Spend } from '../state/store.ts';
 import { UsageDatabase, type UsageGroup, type UsageGrouping, type UsageTotals, usageGroupings } from '../usage/database.ts';
 import { UsageLedger } from '../usage/ledger.ts';
 import { parseRange } from '../usage/range.ts';
@@ -41,6 +42,11 @@ export interface UsageReport {
   until: number;
   total: UsageTotals;
   by: Partial<Record<UsageGrouping, UsageGroup[]>>;
+  /**
+   * With a shared (Redis) state store: spend counted by every replica since Redis began counting,
+   * per provider, model and key (all time, not the range); absent with the memory store.
+   */
+  shared?: Record<UsageGrouping, Record<string, Spend>>;
 }
 
 /** GET /usage?since=1h&until=…&by=provider,model,key: totals over the range, and per grouping asked (default all). */
@@ -73,5 +79,23 @@ export function usageReport(context: GatewayContext, query: unknown): UsageRepor
     by: {},
   };
   for (const name of groupings as UsageGrouping[]) report.by[name] = ledger.groups(name, range.sinceMs, range.untilMs);
+  if (context.store.connection().shared) report.shared = sharedSpend(context);
   return report;
+}
+
+/** Spend from the state store for every configured provider, model and key that has some. */
+function sharedSpend(context: GatewayContext): Record<UsageGrouping, Record<string, Spend>> {
+  const names: Record<UsageGrouping, string[]> = {
+    provider: Object.keys(context.router.config.providers),
+    model: context.router.models().map((model) => model.id),
+    key: context.keyIds.length > 0 ? context.keyIds : ['(none)'],
+  };
+  const shared = { provider: {}, model: {}, key: {} } as Record<UsageGrouping, Record<string, Spend>>;
+  for (const grouping of usageGroupings) {
+    for (const name of names[grouping]) {
+      const spend = context.store.spend(`${grouping}:${name}`);
+      if (spend.requests > 0) shared[grouping][name] = { ...spend };
+    }
+  }
+  return shared;
 }
