@@ -130,3 +130,80 @@ describe('LangChain ChatOpenAI with useResponsesApi through the gateway', () => 
     assert.equal(openai.requests.length, 2);
   });
 });
+
+describe('AI SDK streams over /v1/responses', () => {
+  it('streamText calls tools from a stream, then answers with their results', bounded, async (t) => {
+    // An OpenAI-format stream of one tool call, its arguments in two fragments.
+    const base = textChunks([])[0]!;
+    const chunk = (delta: object, finish: string | null = null) => ({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    });
+    const openai = await upstream(t, [
+      {
+        sse: [
+          chunk({
+            role: 'assistant',
+            content: null,
+            tool_calls: [{ index: 0, id: 'call_9', type: 'function', function: { name: 'add', arguments: '' } }],
+          }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":4,' } }] }),
+          chunk({ tool_calls: [{ index: 0, function: { arguments: '"b":5}' } }] }),
+          chunk({}, 'tool_calls'),
+        ],
+      },
+      overloaded,
+    ]);
+    const anthropic = await upstream(t, [{ sse: anthropicStream('4 + 5 = 9'), done: false }]);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const result = streamText({
+      model: model(switchboard),
+      prompt: 'What is 4 + 5?',
+      tools: {
+        add: tool({
+          inputSchema: jsonSchema<{ a: number; b: number }>({
+            type: 'object',
+            properties: { a: { type: 'number' }, b: { type: 'number' } },
+            required: ['a', 'b'],
+          }),
+          execute: async ({ a, b }) => ({ sum: a + b }),
+        }),
+      },
+      stopWhen: stepCountIs(3),
+      maxRetries: 0,
+    });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    assert.equal(text, '4 + 5 = 9');
+    const steps = await result.steps;
+    assert.deepEqual(
+      steps[0]?.toolCalls.map((part) => [part.toolName, part.input]),
+      [['add', { a: 4, b: 5 }]],
+    );
+    assert.equal(await result.finishReason, 'stop');
+    assert.deepEqual(anthropic.requests[0]?.body.messages[1].content[0], {
+      type: 'tool_use',
+      id: 'call_9',
+      name: 'add',
+      input: { a: 4, b: 5 },
+    });
+  });
+
+  it('streamText cut mid-answer without recovery ends in an error, not a clean stop', bounded, async (t) => {
+    const openai = await upstream(t, [{ sse: textChunks('One two three four'), cutAfter: 3 }]);
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url, { routing: { streamRecovery: false } }));
+    const errors: unknown[] = [];
+    const result = streamText({
+      model: model(switchboard),
+      prompt: 'Count',
+      maxRetries: 0,
+      onError: ({ error }) => void errors.push(error),
+    });
+    let text = '';
+    for await (const delta of result.textStream) text += delta;
+    assert.equal(text, 'One two');
+    assert.notEqual(await result.finishReason, 'stop');
+    assert.ok(errors.length > 0, 'the failure reached the caller');
+  });
+});
