@@ -41,7 +41,7 @@ export function createResponsesDialect(options: ResponsesDialectOptions): Dialec
       id: response.id,
       owner: turn.keyId,
       storedAt: now(),
-      conversation: turn.conversation,
+      conversation: withIds(turn.conversation, response.id),
       output: response.output,
       response,
     };
@@ -123,4 +123,15 @@ async function resolve(store: ResponseStore, input: InputItem[], keyId: string |
     items.push(found.item);
   }
   return items;
+}
+
+// Input items are listed with ids (GET …/input_items); one given none gets one here, and keeps it
+// in every later turn, whose conversation starts with this one's.
+function withIds(conversation: ConversationItem[], responseId: string): ConversationItem[] {
+  const suffix = responseId.slice('resp_'.length);
+  return conversation.map((item, index) => {
+    if (item.id !== undefined) return item;
+    const prefix = item.type === 'message' ? 'msg' : item.type === 'function_call' ? 'fc' : 'fco';
+    return { ...item, id: `${prefix}_${suffix}_in${index}` };
+  });
 }

@@ -1,9 +1,12 @@
 // What the Responses routes need besides the dialect: reading and deleting stored responses
-// (`GET` and `DELETE /v1/responses/{id}`), and which providers run a request's built-in tools.
+// (`GET` and `DELETE /v1/responses/{id}`, `GET …/input_items`), and which providers run a
+// request's built-in tools.
 import type { FastifyRequest } from 'fastify';
 import { invalidRequest } from '../protocol/errors.ts';
+import type { ConversationItem } from '../protocol/responses.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';
+import { outputText } from './responses-answer.ts';
 import { createResponsesDialect } from './responses-dialect.ts';
 
 /** The Responses dialect for a gateway, over its store and its router's providers. */
@@ -32,6 +35,53 @@ export async function deleteStoredResponse(context: GatewayContext, request: Fas
     throw notFound(id);
   }
   return { id, object: 'response', deleted: true };
+}
+
+/**
+ * `GET /v1/responses/{id}/input_items`: the items the response was given (its earlier conversation
+ * included), as a cursor page: `limit` (1–100, default 20), `order` (`desc` by default), `after`
+ * and `before` item ids.
+ */
+export async function listInputItems(context: GatewayContext, request: FastifyRequest): Promise<unknown> {
+  const id = idOf(request);
+  const stored = await context.responses.get(id);
+  if (stored === undefined || stored.owner !== request.switchboardKeyId) throw notFound(id);
+  const query = request.query as Record<string, unknown>;
+  const limit = query.limit === undefined ? 20 : Number(query.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    throw invalidRequest("Invalid 'limit': expected an integer from 1 to 100.", 'limit', 'invalid_value');
+  }
+  if (query.order !== undefined && query.order !== 'asc' && query.order !== 'desc') {
+    throw invalidRequest("Invalid 'order': expected 'asc' or 'desc'.", 'order', 'invalid_value');
+  }
+  let items = stored.conversation.map((item) => inputItemView(item));
+  if (query.order !== 'asc') items = items.reverse();
+  const cursor = (name: 'after' | 'before') => {
+    const value = query[name];
+    if (value === undefined) return undefined;
+    const at = items.findIndex((item) => item.id === value);
+    if (at === -1) throw invalidRequest(`No input item '${String(value)}' in response '${id}'.`, name, 'invalid_value');
+    return at;
+  };
+  const after = cursor('after');
+  const before = cursor('before');
+  const window = items.slice(after === undefined ? 0 : after + 1, before ?? items.length);
+  const data = window.slice(0, limit);
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: window.length > limit,
+  };
+}
+
+// Listed input messages carry their content as parts, as OpenAI lists them.
+function inputItemView(item: ConversationItem): ConversationItem & { id: string } {
+  const id = item.id ?? '';
+  if (item.type !== 'message' || typeof item.content !== 'string') return { ...item, id };
+  const content = item.role === 'assistant' ? [outputText(item.content)] : [{ type: 'input_text' as const, text: item.content }];
+  return { ...item, id, content, status: item.status ?? 'completed' };
 }
 
 function idOf(request: FastifyRequest): string {

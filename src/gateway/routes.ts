@@ -13,7 +13,7 @@ import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
 import { createEmbeddingsHandler } from './embeddings.ts';
 import { clip, collectEndpoints, dialectForPath, legacyCompletions, routeNotFound } from './endpoints.ts';
 import { errorHeaders, methodNotAllowed, toHttpError, unauthorized } from './errors.ts';
-import { deleteStoredResponse, getStoredResponse, responsesDialect } from './responses-routes.ts';
+import { deleteStoredResponse, getStoredResponse, listInputItems, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
 import { usageReport } from './usage.ts';
@@ -92,6 +92,9 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
       GET: (request) => getStoredResponse(context, request),
       DELETE: (request) => deleteStoredResponse(context, request),
     },
+  );
+  route(server, 'GET', '/v1/responses/:id/input_items', { onRequest: authenticate }, (request) =>
+    listInputItems(context, request),
   );
 
   route(server, 'GET', '/v1/models', { onRequest: authenticate }, async () => ({

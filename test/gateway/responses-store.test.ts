@@ -97,6 +97,39 @@ describe('stored responses', () => {
   });
 });
 
+describe('input items of a stored response', () => {
+  it('are listed newest first, the earlier turns included, a page at a time', bounded, async (t) => {
+    const openai = await upstream(t, [{ json: completion('Paris.') }, { json: completion('About two million.') }]);
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const sdk = client(switchboard);
+    const first = await sdk.responses.create({ model: 'llama', input: 'Capital of France?' });
+    const second = await sdk.responses.create({ model: 'llama', previous_response_id: first.id, input: 'Population?' });
+    const texts: string[] = [];
+    const ids: string[] = [];
+    for await (const item of sdk.responses.inputItems.list(second.id, { limit: 1 })) {
+      assert.ok(item.type === 'message');
+      ids.push(item.id);
+      const part = item.content[0];
+      texts.push(part && 'text' in part ? part.text : '');
+    }
+    assert.deepEqual(texts, ['Population?', 'Paris.', 'Capital of France?']);
+    assert.equal(new Set(ids).size, 3);
+    // The first turn's input keeps its id when the second lists it.
+    const [firstInput] = (await sdk.responses.inputItems.list(first.id)).data;
+    assert.equal(firstInput?.id, ids[2]);
+    assert.equal(ids[1], first.output[0]?.id);
+    const ascending = await sdk.responses.inputItems.list(second.id, { order: 'asc' });
+    assert.deepEqual(
+      ascending.data.map((item) => item.id),
+      [...ids].reverse(),
+    );
+    const bad = await fetch(`${switchboard.url}/v1/responses/${second.id}/input_items?limit=500`);
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'limit');
+  });
+});
+
 describe('stored responses with several gateway keys', () => {
   it('are seen only by the key that made them', bounded, async (t) => {
     const openai = await upstream(t, [{ json: completion('For team A only') }]);
