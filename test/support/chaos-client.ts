@@ -28,12 +28,13 @@ export interface ChaosClient {
     path: string,
     options?: { headers?: Record<string, string>; body?: string | Buffer },
   ): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }>;
-  /** Closes every connection, so the gateway's descriptors can go back down. */
+  /** Closes every connection, so the gateway's descriptors can go back down; later requests open new ones. */
   close(): Promise<void>;
 }
 
 export function createChaosClient(baseUrl: string, options: { apiKey?: string; timeoutMs: number }): ChaosClient {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 2000 });
+  const newAgent = () => new Agent({ connections: 64, keepAliveTimeout: 2000 });
+  let agent = newAgent();
   const auth: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
 
   const raw: ChaosClient['raw'] = async (method, path, request = {}) => {
@@ -73,7 +74,11 @@ export function createChaosClient(baseUrl: string, options: { apiKey?: string; t
       const problem = judge(kind, response.status, response.body);
       return { ...outcome, ...problem };
     },
-    close: () => (agent.closed || agent.destroyed ? Promise.resolve() : agent.close()),
+    close() {
+      const old = agent;
+      agent = newAgent();
+      return old.close();
+    },
   };
 }
 

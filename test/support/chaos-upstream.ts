@@ -51,6 +51,8 @@ export interface ChaosUpstream {
   faults: Fault[];
   /** Chat requests received (the health path included). */
   readonly requests: number;
+  /** Requests whose response has not closed yet (answering, stalled or hanging). */
+  readonly open: number;
   /** Request headers as received, the last 50. */
   readonly recentHeaders: IncomingMessage['headers'][];
   /** Request bodies as received (the first 500 characters), the last 50. */
@@ -80,12 +82,17 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
   const maxWords = options.maxWords ?? 24;
   const sockets = new Set<Socket>();
   let requests = 0;
+  let open = 0;
   const recentHeaders: IncomingMessage['headers'][] = [];
   const recentBodies: string[] = [];
 
   const server = createServer(async (request, response) => {
     const closed = new AbortController();
-    response.on('close', () => closed.abort());
+    open++;
+    response.on('close', () => {
+      open--;
+      closed.abort();
+    });
     const raw = await readText(request).catch(() => undefined);
     if (raw === undefined) return;
     requests++;
@@ -171,6 +178,9 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
     faults: options.faults ?? [],
     get requests() {
       return requests;
+    },
+    get open() {
+      return open;
     },
     recentHeaders,
     recentBodies,

@@ -30,7 +30,11 @@ export interface GatewayProcess {
 export async function startGatewayProcess(config: object, env: Record<string, string> = {}): Promise<GatewayProcess> {
   const directory = await tempDir();
   const configFile = await directory.write('switchboard.yaml', JSON.stringify(config, null, 2));
-  const cli = startCli(['serve', '--config', configFile, '--port', '0', '--no-watch'], { env: cleanEnv(env) });
+  // In its own folder: files it writes there (the usage ledger) go when the test ends.
+  const cli = startCli(['serve', '--config', configFile, '--port', '0', '--no-watch'], {
+    env: cleanEnv(env),
+    cwd: directory.path,
+  });
   let url: string;
   try {
     url = (await cli.waitFor(/switchboard listening on (http:\/\/\S+)/, 30_000))[1]!;
