@@ -63,6 +63,8 @@ export class RedisStore implements StateStore {
   readonly #spend = new Map<string, SpendCopy>();
   readonly #dirtyCounters = new Set<string>();
   readonly #dirtySpend = new Set<string>();
+  /** Deployments whose only unsent change is a routine rate-limit snapshot: written with the next flush. */
+  readonly #routineHealth = new Set<string>();
   readonly #listeners = new Set<(id: string) => void>();
   /** Leases held in Redis (name → token), and the ones taken locally while Redis was away (name → expiry). */
   readonly #leases = new Map<string, string>();
@@ -127,7 +129,10 @@ export class RedisStore implements StateStore {
     const copy = this.#copy(id);
     copy.applyLocal(transform, next);
     this.#notify(id);
-    void this.#writeHealth(id, copy);
+    // A provider's rate-limit headers come with every answer: a snapshot that holds nothing off
+    // waits for the next flush instead of costing every replica a message per request.
+    if (!isRoutine(current, next)) void this.#writeHealth(id, copy);
+    else this.#routineHealth.add(id);
     return next;
   }
 
@@ -296,7 +301,13 @@ export class RedisStore implements StateStore {
 
   /** Sends counters, averages and spend added since the last flush, in one pipeline. */
   async #flush(): Promise<void> {
-    if (this.#flushing || !this.#connected || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
+    if (!this.#connected) return;
+    for (const id of this.#routineHealth) {
+      const copy = this.#records.get(id);
+      if (copy !== undefined) void this.#writeHealth(id, copy);
+    }
+    this.#routineHealth.clear();
+    if (this.#flushing || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
     this.#flushing = true;
     const ids = [...this.#dirtyCounters];
     const scopes = [...this.#dirtySpend];
@@ -447,4 +458,14 @@ export class RedisStore implements StateStore {
 /** Creates a Redis-backed store; call `ready()` before use (it never rejects). */
 export function createRedisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
+}
+
+/** A change of the rate-limit snapshot alone, which holds nothing off (no new hold, circuit untouched). */
+function isRoutine(current: DeploymentHealth, next: DeploymentHealth): boolean {
+  return (
+    next.circuit === current.circuit &&
+    next.rateLimitedUntil === current.rateLimitedUntil &&
+    next.lastError === current.lastError &&
+    next.lastErrorAt === current.lastErrorAt
+  );
 }
