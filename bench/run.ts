@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { freePort, killAllNow, stopAll, stopChild } from './lib/children.ts';
@@ -32,8 +33,19 @@ import {
 } from './lib/targets.ts';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, profile: { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    /** Only these targets, comma-separated (e.g. `direct,switchboard,switchboard-redis`). */
+    targets: { type: 'string' },
+    /** Rounds per scenario instead of the plan's (1 quick, 5 full). */
+    rounds: { type: 'string' },
+  },
 });
+const chosenTargets =
+  flags.targets === undefined ? targetNames : targetNames.filter((name) => flags.targets!.split(',').includes(name));
+/** Requests each target answered (verification, warm-up and measured runs), to check its ledger against. */
+const answered = new Map<string, number>();
 const plan = flags.quick
   ? {
       rounds: 1,
@@ -55,6 +67,7 @@ const plan = flags.quick
       slowGapMs: 400,
       streamTargets: ['floor-bytes', 'switchboard', 'portkey'],
     };
+if (flags.rounds !== undefined) plan.rounds = Math.max(1, Number.parseInt(flags.rounds, 10) || 1);
 const connections = [1, 16, 64];
 const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode) =>
   connections.map((count) => ({ mode, connections: count })),
@@ -96,16 +109,31 @@ try {
   removeConfigFiles();
 }
 
+/** Rows in a usage ledger file; -1 when it cannot be read. */
+function ledgerRows(path: string): number {
+  try {
+    const database = new DatabaseSync(path, { readOnly: true });
+    try {
+      return Number((database.prepare('SELECT COUNT(*) AS n FROM usage').get() as { n: number }).n);
+    } finally {
+      database.close();
+    }
+  } catch {
+    return -1;
+  }
+}
+
 async function startAll(emulator: Awaited<ReturnType<typeof startEmulator>>, skipped: Results['skipped']): Promise<Target[]> {
   const started: Target[] = [];
-  for (const name of targetNames) {
-    if (name === 'switchboard' && !existsSync(join(repoDir, 'src/cli/main.ts'))) {
+  for (const name of chosenTargets) {
+    if (name.startsWith('switchboard') && !existsSync(join(repoDir, 'src/cli/main.ts'))) {
       skipped[name] = 'src/cli/main.ts is missing';
       continue;
     }
     try {
       const target = await startTarget(name, emulator);
       await verifyTarget(target);
+      answered.set(name, 2);
       started.push(target);
       log(`started ${name} (pid ${target.child.pid})`);
     } catch (error) {
@@ -132,6 +160,7 @@ async function measure(target: Target, scenario: Scenario, upstreamPid: number, 
     connections: scenario.connections,
     durationS,
   });
+  answered.set(target.name, (answered.get(target.name) ?? 0) + load.ok + load.failed);
   return {
     load,
     cpu: cpuMicros(target.child.pid) - cpuBefore,
@@ -214,6 +243,12 @@ async function bench(): Promise<void> {
 
   // Open streams go through a fresh process each, so the load above does not count.
   for (const target of targets) if (target.name !== 'direct') await stopChild(target.child);
+  // Stopped with SIGTERM, each gateway has drained and written what its ledger held.
+  const ledger: Results['ledger'] = {};
+  for (const target of targets) {
+    if (target.ledgerPath !== undefined)
+      ledger[target.name] = { rows: ledgerRows(target.ledgerPath), requests: answered.get(target.name) ?? 0 };
+  }
   const streams: Results['streams'] = {};
   for (const name of targets.map((target) => target.name).filter((entry) => plan.streamTargets.includes(entry))) {
     log(`${plan.streams} open streams through a fresh ${name}`);
@@ -251,6 +286,7 @@ async function bench(): Promise<void> {
     rssMb,
     library,
     streams,
+    ledger,
   };
   const report = renderReport(results);
   process.stdout.write(`\n${report}\n`);

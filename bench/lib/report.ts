@@ -42,6 +42,8 @@ export interface Results {
   rssMb: Partial<Record<TargetName, number>>;
   library: LibraryResult | undefined;
   streams: Partial<Record<TargetName, StreamsResult>>;
+  /** Rows in each Switchboard target's usage ledger after it stopped, and the requests it answered. */
+  ledger?: Partial<Record<TargetName, { rows: number; requests: number }>>;
 }
 
 export const cellKey = (scenario: Scenario, target: TargetName) => `${scenario.mode}/${scenario.connections}/${target}`;
@@ -182,6 +184,30 @@ export function checks(results: Results): Check[] {
         (floorStreams ? ` (floor: ${floorStreams.rssPeakMb.toFixed(0)} MB with ${floorStreams.openAtPeak} open)` : ''),
     });
   }
+  const memory = get('json', 16, 'switchboard');
+  const shared = get('json', 16, 'switchboard-redis');
+  const direct16 = get('json', 16, 'direct');
+  if (memory !== undefined && shared !== undefined && direct16 !== undefined) {
+    const cpu = shared.cpuMicrosPerRequest / memory.cpuMicrosPerRequest;
+    out.push({
+      pass: cpu <= 1.1,
+      text: `Redis-backed CPU/request within 10 % of in-memory at 16 connections, JSON: ${cpu.toFixed(2)}× (${shared.cpuMicrosPerRequest.toFixed(0)} vs ${memory.cpuMicrosPerRequest.toFixed(0)} µs)`,
+    });
+    const added = (cell: Cell) => (cell.p50Ms - direct16.p50Ms) * 1000;
+    const p50 = added(shared) / added(memory);
+    out.push({
+      pass: p50 <= 1.1,
+      text: `Redis-backed added p50 within 10 % of in-memory at 16 connections, JSON: ${p50.toFixed(2)}× (+${added(shared).toFixed(0)} vs +${added(memory).toFixed(0)} µs)`,
+    });
+  }
+  for (const [target, counted] of Object.entries(results.ledger ?? {})) {
+    // autocannon counts what it saw answered; requests still in flight when a run stops are answered
+    // (and recorded) after it stopped counting, so the ledger may hold a few more rows, never fewer.
+    out.push({
+      pass: counted.rows >= counted.requests,
+      text: `${target}: every answered request has its ledger row: ${counted.rows} rows for ${counted.requests} requests autocannon saw answered`,
+    });
+  }
   const library = results.library;
   if (library === undefined) missing('library overhead');
   else {
@@ -258,6 +284,37 @@ export function renderReport(results: Results): string {
       ),
       '',
     );
+  }
+
+  const variants = results.targets.filter((target) => target.startsWith('switchboard'));
+  if (variants.length > 1) {
+    parts.push(
+      '## Shared state and the usage ledger',
+      '',
+      '`switchboard` runs as configured by default: state in memory, usage ledger on (SQLite, rows written in batches off the ' +
+        'request path); `switchboard-no-ledger` has `usage.enabled: false`; `switchboard-redis` keeps its state in a redis-server ' +
+        '(`state.redis`) on 127.0.0.1, ledger on. At 16 connections:',
+      '',
+    );
+    const rows = (['json', 'sse'] as const).flatMap((mode) => {
+      const scenario = { mode, connections: 16 };
+      const direct = results.cells.get(cellKey(scenario, 'direct'));
+      const base = results.cells.get(cellKey(scenario, 'switchboard'));
+      return variants.flatMap((target) => {
+        const cell = results.cells.get(cellKey(scenario, target));
+        if (cell === undefined) return [];
+        return [
+          [
+            `${mode === 'json' ? 'JSON' : 'SSE'} · ${target}`,
+            direct ? signed((cell.p50Ms - direct.p50Ms) * 1000) : '—',
+            fixed(cell.cpuMicrosPerRequest, 0),
+            ratio(cell.cpuMicrosPerRequest, base?.cpuMicrosPerRequest),
+            fixed(cell.requestsPerSecond, 0),
+          ],
+        ];
+      });
+    });
+    parts.push(table(['scenario · target', 'p50 vs direct µs', 'CPU µs/req', 'CPU × switchboard', 'req/s'], rows), '');
   }
 
   parts.push('## Targets (Switchboard)', '');

@@ -7,8 +7,25 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type Child, freePort, startChild, waitForPort } from './children.ts';
 
-export type TargetName = 'direct' | 'floor-bytes' | 'floor-parse' | 'switchboard' | 'portkey';
-export const targetNames: TargetName[] = ['direct', 'floor-bytes', 'floor-parse', 'switchboard', 'portkey'];
+export type TargetName =
+  | 'direct'
+  | 'floor-bytes'
+  | 'floor-parse'
+  | 'switchboard'
+  | 'switchboard-no-ledger'
+  | 'switchboard-redis'
+  | 'portkey';
+export const targetNames: TargetName[] = [
+  'direct',
+  'floor-bytes',
+  'floor-parse',
+  'switchboard',
+  'switchboard-no-ledger',
+  'switchboard-redis',
+  'portkey',
+];
+/** Switchboard as configured by default (memory state, usage ledger on), without its ledger, and with its state in Redis. */
+export const switchboardTargets: readonly TargetName[] = ['switchboard', 'switchboard-no-ledger', 'switchboard-redis'];
 
 export interface Target {
   name: TargetName;
@@ -17,6 +34,8 @@ export interface Target {
   headers: Record<string, string>;
   /** The process under test; the emulator's for `direct`. */
   child: Child;
+  /** Switchboard's usage ledger file, when it keeps one. */
+  ledgerPath?: string;
 }
 
 export const benchDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -32,11 +51,16 @@ export async function startEmulator(slowGapMs: number): Promise<{ child: Child; 
   return { child, origin: `http://127.0.0.1:${port}` };
 }
 
-/** Switchboard's config for the bench: one provider, the emulator; logging at warn (no line per request). */
-export function switchboardConfig(origin: string): string {
+/**
+ * Switchboard's config for the bench: one provider, the emulator; logging at warn (no line per
+ * request); its usage ledger at `ledgerPath` (off when undefined); its state in Redis when `redisUrl` is set.
+ */
+export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?: string): string {
   return [
     'server:',
     '  logLevel: warn',
+    ...(ledgerPath === undefined ? ['usage:', '  enabled: false'] : ['usage:', `  path: ${JSON.stringify(ledgerPath)}`]),
+    ...(redisUrl === undefined ? [] : ['state:', `  redis: ${redisUrl}`]),
     'providers:',
     '  emulator:',
     `    baseUrl: ${origin}/v1`,
@@ -68,14 +92,18 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
   if (name === 'floor-bytes' || name === 'floor-parse') {
     const mode = name === 'floor-bytes' ? 'bytes' : 'parse';
     child = startChild(name, process.execPath, [join(libDir, 'proxy.ts'), mode, emulator.origin, String(port)]);
-  } else if (name === 'switchboard') {
+  } else if (switchboardTargets.includes(name)) {
     const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
     configDirectories.push(directory);
+    const ledgerPath = name === 'switchboard-no-ledger' ? undefined : join(directory, 'usage.db');
+    const redisUrl = name === 'switchboard-redis' ? await startRedis() : undefined;
     const file = join(directory, 'switchboard.yaml');
-    writeFileSync(file, switchboardConfig(emulator.origin));
+    writeFileSync(file, switchboardConfig(emulator.origin, ledgerPath, redisUrl));
     const cli = join(repoDir, 'src/cli/main.ts');
     const flags = options.switchboardNodeFlags ?? [];
     child = startChild(name, process.execPath, [...flags, cli, 'serve', '--config', file, '--port', String(port)]);
+    await waitForPort(child, port);
+    return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child, ledgerPath } satisfies Target;
   } else {
     // Portkey's bin listens on every interface; the preload pins it to 127.0.0.1 (startup only).
     const require = createRequire(join(benchDir, 'package.json'));
@@ -87,6 +115,17 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
   }
   await waitForPort(child, port);
   return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child } satisfies Target;
+}
+
+/** A redis-server for the Redis-backed target (Debian's package): no persistence, 127.0.0.1, a free port. */
+async function startRedis(): Promise<string> {
+  const port = await freePort();
+  const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-redis-'));
+  configDirectories.push(directory);
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', directory];
+  const child = startChild('redis', 'redis-server', args);
+  await waitForPort(child, port);
+  return `redis://127.0.0.1:${port}`;
 }
 
 export function requestBody(stream: boolean, model = 'bench-model'): string {
