@@ -30,7 +30,7 @@ export async function startReplicas(t: TestContext, count: number, config: Confi
     );
     const cli = startCli(['serve', '--config', file, '--no-watch'], { env: cleanEnv() });
     t.after(() => cli.kill());
-    const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 20_000);
+    const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
     return {
       name,
       url: url!,

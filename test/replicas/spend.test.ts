@@ -9,7 +9,7 @@ import { startRedis } from '../support/redis.ts';
 import { ask, getJson, startReplicas } from '../support/replicas.ts';
 import { completion, startUpstream } from '../support/upstream.ts';
 
-const bounded = { timeout: 90_000 };
+const bounded = { timeout: 180_000 };
 
 async function eventually(check: () => Promise<boolean>, withinMs = 10_000): Promise<void> {
   const until = Date.now() + withinMs;
