@@ -11,6 +11,21 @@ const ModelPricingSchema = z.strictObject({
   input: z.number().nonnegative(),
   /** USD per million output tokens. */
   output: z.number().nonnegative(),
+  /** USD per million input tokens read from the provider's prompt cache (as reported in usage); `input` when unset. */
+  cachedInput: z.number().nonnegative().optional(),
+});
+
+/** What one deployment supports; anything unstated is assumed supported (and its 400 handled). */
+const CapabilitiesSchema = z.strictObject({
+  tools: z.boolean().optional(),
+  vision: z.boolean().optional(),
+  jsonSchema: z.boolean().optional(),
+  audioInput: z.boolean().optional(),
+  audioOutput: z.boolean().optional(),
+  /** The context window in tokens (input and output together). */
+  contextTokens: z.number().int().positive().optional(),
+  /** The most output tokens one answer may have. */
+  maxOutputTokens: z.number().int().positive().optional(),
 });
 
 const ProviderSchema = z
@@ -44,6 +59,12 @@ const ProviderSchema = z
       })
       .default({}),
     pricing: z.record(z.string(), ModelPricingSchema).default({}),
+    /** Per generic model: what this provider's deployment of it supports; overrides the preset and catalog. */
+    capabilities: z.record(z.string(), CapabilitiesSchema).default({}),
+    /** Share of traffic under the `weighted` strategy, relative to other providers (times each key's weight). */
+    weight: z.number().positive().default(1),
+    /** How long a conversation stays pinned here (about as long as the provider's prompt cache lives); default `routing.affinity.ttlMs`. */
+    affinityTtlMs: positiveMs.optional(),
     /** Whether the provider continues a final assistant message; defaults to the preset's. */
     prefill: z.boolean().optional(),
     rateLimitHeaders: z.enum(['openai', 'anthropic', 'openrouter', 'none']).optional(),
@@ -84,6 +105,11 @@ const ProviderSchema = z
           path: ['embeddings', model],
           message: `"${model}" is also in models; a name is a chat model or an embedding model`,
         });
+      }
+    }
+    for (const model of Object.keys(provider.capabilities)) {
+      if (!Object.hasOwn(provider.models, model)) {
+        context.addIssue({ code: 'custom', path: ['capabilities', model], message: `model "${model}" is not in models` });
       }
     }
     for (const model of Object.keys(provider.pricing)) {
@@ -136,6 +162,43 @@ const UpstreamLimitsSchema = z.strictObject({
     .default(64 * 1024),
 });
 
+/** Hedging settings that may differ per model. */
+const HedgeOverrideSchema = z.strictObject({
+  enabled: z.boolean().optional(),
+  delayMs: z.union([positiveMs, z.literal('auto')]).optional(),
+  maxHedges: z.number().int().nonnegative().optional(),
+});
+
+const HedgingSchema = z.strictObject({
+  /** Start the next candidate when a stream's first content is late. */
+  enabled: z.boolean().default(true),
+  /** A fixed delay, or `auto`: the `percentile` of the deployment's recent times to first content. */
+  delayMs: z.union([positiveMs, z.literal('auto')]).default('auto'),
+  /** With `auto`: which recent time to first content is "late"; 0.99 fires on about 1 % of healthy requests. */
+  percentile: z.number().gt(0).lt(1).default(0.99),
+  /** With `auto`: samples needed before a deployment is hedged at all. */
+  minSamples: z.number().int().positive().default(20),
+  /** With `auto`: never hedge sooner than this. */
+  minDelayMs: positiveMs.default(200),
+  /** Hedges one request may start. */
+  maxHedges: z.number().int().nonnegative().default(1),
+  /** Per generic model (the one asked for): overrides of the settings above. */
+  models: z.record(z.string(), HedgeOverrideSchema).default({}),
+});
+
+const AffinitySchema = z.strictObject({
+  /** Keep the requests of one conversation on one deployment while it is healthy, so prompt caches hit. */
+  enabled: z.boolean().default(true),
+  /** The request header that names a conversation (after `prompt_cache_key`, before `user`). */
+  header: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'a header name')
+    .transform((name) => name.toLowerCase())
+    .default('x-session-id'),
+  /** How long a pin lives after its last use; a provider's `affinityTtlMs` overrides it. */
+  ttlMs: positiveMs.default(300_000),
+});
+
 const RoutingSchema = z.strictObject({
   strategy: z.string().default('priority'),
   failureThreshold: z.number().int().positive().default(3),
@@ -164,6 +227,14 @@ const RoutingSchema = z.strictObject({
     .default({ intervalMs: 0, timeoutMs: 5000 }),
   /** Generic models to try, in order, when every provider of a model failed or refused it. */
   fallbacks: z.record(z.string(), z.array(z.string())).default({}),
+  /** Generic models a content-policy refusal may be sent to; without an entry the refusal is the answer. */
+  contentPolicyFallbacks: z.record(z.string(), z.array(z.string())).default({}),
+  /** Hedged streams: a second candidate started when the first is late with its first content. */
+  hedging: HedgingSchema.default(HedgingSchema.parse({})),
+  /** Conversations pinned to a deployment. */
+  affinity: AffinitySchema.default(AffinitySchema.parse({})),
+  /** Under `fastest`: share of requests that try a deployment with no latency sample first, so it gets measured. */
+  exploreShare: z.number().min(0).max(1).default(0.05),
   /** Attempts one provider may get within one request (retries and waits on 429 included). */
   maxAttemptsPerProvider: z.number().int().positive().default(3),
   /** Base delay before the one quick retry of a reset or a plain 500 (jittered by half either way). */
@@ -268,12 +339,18 @@ export const ConfigSchema = z
         }
       }
     }
-    for (const [model, chain] of Object.entries(config.routing.fallbacks)) {
+    const chains = [
+      ...Object.entries(config.routing.fallbacks).map(([model, chain]) => ['fallbacks', model, chain] as const),
+      ...Object.entries(config.routing.contentPolicyFallbacks).map(
+        ([model, chain]) => ['contentPolicyFallbacks', model, chain] as const,
+      ),
+    ];
+    for (const [field, model, chain] of chains) {
       // Vectors from two embedding models live in different spaces: mixing them corrupts an index.
       if (embedding.has(model)) {
         context.addIssue({
           code: 'custom',
-          path: ['routing', 'fallbacks', model],
+          path: ['routing', field, model],
           message: `"${model}" is an embedding model; embedding models never fall back to another model (their vectors are not comparable)`,
         });
         continue;
@@ -282,7 +359,7 @@ export const ConfigSchema = z
         if (!served.has(fallback)) {
           context.addIssue({
             code: 'custom',
-            path: ['routing', 'fallbacks', model, index],
+            path: ['routing', field, model, index],
             message: embedding.has(fallback)
               ? `"${fallback}" is an embedding model, not a chat model`
               : `no provider serves "${fallback}"`,
@@ -300,6 +377,8 @@ export type ProviderConfig = Config['providers'][string];
 export type RoutingConfig = Config['routing'];
 export type UsageConfig = Config['usage'];
 export type StateConfig = Config['state'];
+export type HedgingConfig = Config['routing']['hedging'];
+export type CapabilitiesConfig = z.output<typeof CapabilitiesSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';

@@ -30,6 +30,8 @@ export interface Preset {
   prefill: boolean;
   /** Known deviations from OpenAI's schema that the adapter fixes for this vendor. */
   quirks?: readonly Quirk[];
+  /** What no model of this vendor supports (router/capabilities.ts's fields); per-model facts come from the config. */
+  capabilities?: { readonly audioInput?: boolean; readonly audioOutput?: boolean };
 }
 
 const local = { protocol: 'openai', auth: 'bearer', rateLimitHeaders: 'none', prefill: false } as const;
@@ -97,6 +99,8 @@ export const presets = {
     headers: { 'anthropic-version': '2023-06-01' },
     // Anthropic continues a final assistant turn by design.
     prefill: true,
+    // The Messages API takes text, images and documents, and answers in text: no audio either way.
+    capabilities: { audioInput: false, audioOutput: false },
   },
   // Ollama continues a trailing assistant message.
   ollama: { ...local, baseUrl: 'http://127.0.0.1:11434/v1', prefill: true },

@@ -1,6 +1,7 @@
 // A deployment: one provider serving one model with one key. It is the unit of health, rate
 // limits and routing; a provider with three models and two keys is six deployments.
 import type { Target } from '../providers/adapter.ts';
+import { type Capabilities, mergeCapabilities } from './capabilities.ts';
 import type { Provider, ProviderKey } from './provider.ts';
 
 export interface Deployment {
@@ -16,6 +17,10 @@ export interface Deployment {
   key: ProviderKey;
   /** What the adapter needs to send to this deployment. */
   target: Target;
+  /** What it supports, from the preset, then the config (unstated: assumed supported). */
+  capabilities: Capabilities;
+  /** Share of traffic under `weighted`: the provider's weight times the key's. */
+  weight: number;
 }
 
 /** The deployment id for a provider, a generic model and a key index (0-based) among `keyCount` keys. */
@@ -40,6 +45,11 @@ export function buildDeployments(provider: Provider): Deployment[] {
         embedding,
         key,
         target: { ...provider.target, apiKey: key.apiKey, model: providerModel },
+        capabilities: mergeCapabilities(
+          provider.presetCapabilities,
+          Object.hasOwn(provider.capabilities, model) ? provider.capabilities[model] : undefined,
+        ),
+        weight: provider.weight * key.weight,
       });
     }
   }

@@ -4,15 +4,20 @@
 // answered, the most telling error. An open circuit is never tried while a closed one can
 // answer; when none can, one caller request may be the trial whose success closes it.
 import type { Config } from '../config/schema.ts';
+import type { ChatRequest } from '../protocol/chat.ts';
 import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
+import { unfitError, unservable } from './capabilities.ts';
 import { actionFor, consequenceFor, failureScope, isQuickRetry } from './classify.ts';
 import type { Deployment } from './deployment.ts';
+import { planCandidates } from './plan.ts';
 import { jitter, type Run } from './run.ts';
-import { headroom, type Strategy, spreadByWeight } from './strategies.ts';
+import { type StrategyContext, spreadByWeight, strategies } from './strategies.ts';
+import { estimateInputTokens } from './tokens.ts';
 import type { FailoverTracker } from './tracker.ts';
+import type { SmoothWeights } from './weighted.ts';
 
 /** What the router owns and replaces on reload; the failover loop reads it per request. */
 export interface RoutingState {
@@ -28,6 +33,10 @@ export interface RoutingState {
   secrets: readonly string[];
   /** The generic names in `byModel` that are embedding models (never chat, never a fallback). */
   embeddingModels: ReadonlySet<string>;
+  /** The running weights of the `weighted` strategy. */
+  weights: SmoothWeights;
+  /** Deployment → the share of its recent input tokens served from its prompt cache (as reported in usage). */
+  cachedShares: Map<string, number>;
   /** Provider → its last failure told without upstream text (kind, status, code), for status pages shown to anyone. */
   failureSummaries: Map<string, string>;
 }
@@ -47,20 +56,49 @@ export class Failover {
     this.#state = state;
   }
 
-  /** Tries the asked model, then its fallbacks, until one answers. */
+  /**
+   * Tries the asked model, then its fallbacks, until one answers. A content-policy refusal is
+   * the answer after that one attempt, unless `contentPolicyFallbacks` names models for it; a
+   * request no deployment of any of these models can take is a 400 saying why.
+   */
   async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; deployment: Deployment; model: string }> {
-    const chain = [run.request.model, ...(ownValue(this.#state.config.routing.fallbacks, run.request.model) ?? [])];
+    const routing = this.#state.config.routing;
+    const asked = run.request.model;
+    const chain = [asked, ...(ownValue(routing.fallbacks, asked) ?? [])];
     let refusal: SwitchboardError | undefined;
     for (const model of chain) {
       const outcome = await this.routeModel(model, run, attempt);
-      if ('value' in outcome) return { ...outcome.value, model };
+      if ('value' in outcome) return { ...outcome.value, model: outcome.value.deployment.model };
       if (outcome.final) throw this.#withAttempts(outcome.error, run);
-      if (outcome.error.kind === 'context-length' || outcome.error.kind === 'content-policy') refusal ??= outcome.error;
+      if (outcome.error.kind === 'content-policy') return this.#policyFallback(run, attempt, outcome.error);
+      if (outcome.error.kind === 'context-length') refusal ??= outcome.error;
       if (run.signal.aborted) break;
     }
     if (refusal) throw this.#withAttempts(refusal, run);
     if (run.signal.aborted) throw this.#withAttempts(run.abortError(), run);
+    if (run.attempts.length === 0 && run.unfit.size > 0) throw this.#unfit(run);
     throw allFailed(run, this.#untilReady(chain));
+  }
+
+  /** Sending a refused request to another model is a policy decision: only where `contentPolicyFallbacks` says so. */
+  async #policyFallback<T>(
+    run: Routed,
+    attempt: Attempter<T>,
+    refusal: SwitchboardError,
+  ): Promise<{ value: T; deployment: Deployment; model: string }> {
+    for (const model of ownValue(this.#state.config.routing.contentPolicyFallbacks, run.request.model) ?? []) {
+      const outcome = await this.routeModel(model, run, attempt);
+      if ('value' in outcome) return { ...outcome.value, model: outcome.value.deployment.model };
+      if (outcome.final || run.signal.aborted) throw this.#withAttempts(outcome.error, run);
+    }
+    throw this.#withAttempts(refusal, run);
+  }
+
+  /** The 400 for a request no deployment could take (a feature, an output length, a window). */
+  #unfit(run: Routed): SwitchboardError {
+    const unfit = [...run.unfit.values()];
+    const needs = run.needs ?? { features: [], outputTokens: 0 };
+    return unfitError(unfit, needs, run.tokens === undefined ? undefined : Math.max(run.tokens.input, run.floorTokens));
   }
 
   /** Ms until the first provider of these models takes requests again (0 if one does now). */
@@ -90,15 +128,12 @@ export class Failover {
     const excluded = new Set<string>(exclude);
     const eligible = (deployment: Deployment) =>
       !excluded.has(deployment.id) && (tries.get(deployment.id) ?? 0) < routing.maxAttemptsPerProvider;
+    await this.#estimate(run, serving);
     let lastError: SwitchboardError | undefined;
     let trialTaken = false;
     for (let waits = 0; ; waits += 1) {
       const now = Date.now();
-      const ordered = this.#order(
-        serving.filter((deployment) => eligible(deployment) && tracker.isAvailable(deployment.id, now)),
-        run.strategy,
-        model,
-      );
+      const ordered = this.#plan(run, model, serving.filter(eligible), (id) => tracker.isAvailable(id, now));
       for (let index = 0; index < ordered.length || !trialTaken; index += 1) {
         let deployment = ordered[index];
         let trial = false;
@@ -111,7 +146,12 @@ export class Failover {
           trial = true;
         }
         if (run.signal.aborted) return { error: run.abortError(), final: true };
-        if (!trial && !tracker.isAvailable(deployment.id, Date.now())) continue;
+        if (
+          !trial &&
+          (!eligible(deployment) || !this.#fits(run, deployment) || !tracker.isAvailable(deployment.id, Date.now()))
+        ) {
+          continue;
+        }
         let result = await this.#tryOnce(deployment, run, attempt, tries);
         if ('error' in result && isQuickRetry(result.error) && eligible(deployment) && !run.signal.aborted && !trial) {
           this.recordFailure(deployment, result.error);
@@ -123,12 +163,15 @@ export class Failover {
         lastError = error;
         const action = this.recordFailure(deployment, error, trial);
         if (action === 'return') return { error: run.signal.aborted ? run.abortError() : error, final: true };
-        if (action === 'larger-context' || action === 'policy-fallback') return { error, final: false };
+        if (action === 'policy-fallback') return { error, final: false };
+        if (action === 'larger-context') this.#tooLong(run, deployment);
         if (action !== 'skip-until-reset') for (const id of this.#reach(deployment, error)) excluded.add(id);
       }
       // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
       // circuit is not waited on: the caller is better told at once when it may come back.
-      const waiting = serving.filter((deployment) => eligible(deployment) && tracker.isHealthy(deployment.id));
+      const waiting = serving.filter(
+        (deployment) => eligible(deployment) && this.#fits(run, deployment) && tracker.isHealthy(deployment.id),
+      );
       if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
       const readyAt = Math.min(...waiting.map((deployment) => tracker.readyAt(deployment.id, Date.now())));
       const pause = Math.max(0, readyAt - Date.now()) + jitter(routing.retryDelayMs);
@@ -140,14 +183,81 @@ export class Failover {
     return { error: noProvider(model, run, this.#untilReady([model])), final: false };
   }
 
+  /**
+   * Estimates the request's input tokens when some deployment of `serving` states a window,
+   * counting with the tokenizer only when the free bound does not fit the smallest of them.
+   */
+  async #estimate(run: Routed, serving: readonly Deployment[]): Promise<void> {
+    const needs = run.needs;
+    if (needs === undefined) return;
+    let smallest = Number.POSITIVE_INFINITY;
+    for (const deployment of serving) smallest = Math.min(smallest, deployment.capabilities.contextTokens ?? smallest);
+    if (smallest === Number.POSITIVE_INFINITY) return;
+    const known = run.tokens;
+    if (known !== undefined && (known.counted || known.input + needs.outputTokens <= smallest)) return;
+    const { tokens, counted } = await estimateInputTokens(run.request as unknown as ChatRequest, smallest);
+    run.tokens = { input: tokens, counted };
+  }
+
+  /** The tokens the request is taken to need: the estimate, raised past any window that refused it. */
+  #inputTokens(run: Routed): number | undefined {
+    if (run.tokens === undefined) return run.floorTokens > 0 ? run.floorTokens : undefined;
+    return Math.max(run.tokens.input, run.floorTokens);
+  }
+
+  /** Whether the deployment can take the request as far as is known now (its features, its output, its window). */
+  #fits(run: Routed, deployment: Deployment): boolean {
+    return run.needs === undefined || unservable(deployment.capabilities, run.needs, this.#inputTokens(run)) === undefined;
+  }
+
+  /**
+   * A deployment said the request is too long: it is more than that deployment's window, so
+   * deployments with a window no larger are left out too; an unknown window rules out only itself.
+   */
+  #tooLong(run: Routed, deployment: Deployment): void {
+    const window = deployment.capabilities.contextTokens;
+    if (window === undefined) return;
+    const output = run.needs?.outputTokens ?? 0;
+    run.floorTokens = Math.max(run.floorTokens, window - output + 1);
+  }
+
+  /** The model's candidates that can take the request now, in the order to try them; records the ones that never can. */
+  #plan(run: Routed, model: string, candidates: readonly Deployment[], available: (id: string) => boolean): Deployment[] {
+    const needs = run.needs ?? { features: [], outputTokens: 0 };
+    const { ordered, unfit } = planCandidates({
+      candidates,
+      strategy: run.strategy,
+      context: this.#strategyContext(model),
+      needs,
+      inputTokens: this.#inputTokens(run),
+      available,
+      headroomLimit: this.#state.config.routing.rateLimitHeadroom,
+      ...(this.#state.severalKeys &&
+        run.strategy !== strategies.weighted && { spread: (list) => spreadByWeight(list, Math.random) }),
+    });
+    for (const { deployment, reason } of unfit) run.unfit.set(deployment.id, { model, reason });
+    return ordered;
+  }
+
+  #strategyContext(model: string): StrategyContext {
+    const tracker = this.#state.tracker;
+    return {
+      model,
+      now: Date.now(),
+      health: (id) => tracker.health(id),
+      random: Math.random,
+      exploreShare: this.#state.config.routing.exploreShare,
+      weights: this.#state.weights,
+      cachedShare: (id) => this.#state.cachedShares.get(id),
+    };
+  }
+
   /** The open deployment, in strategy order, whose probe is due, not rate-limited; its trial is begun. */
   #trialCandidate(candidates: Deployment[], run: Routed, model: string): Deployment | undefined {
     const tracker = this.#state.tracker;
     const now = Date.now();
-    const open = candidates.filter(
-      (deployment) => !tracker.isHealthy(deployment.id) && tracker.health(deployment.id).health.rateLimitedUntil <= now,
-    );
-    for (const deployment of this.#order(open, run.strategy, model)) {
+    const open = (id: string) => !tracker.isHealthy(id) && tracker.health(id).health.rateLimitedUntil <= now;
+    for (const deployment of this.#plan(run, model, candidates, open)) {
       if (tracker.beginTrial(deployment.id, now, Math.max(1, run.remainingMs()))) return deployment;
     }
     return undefined;
@@ -258,18 +368,6 @@ export class Failover {
     if (info === undefined) return undefined;
     this.#state.tracker.noteRateLimit(deployment.id, info);
     return info.retryAt === undefined ? undefined : info.retryAt - now;
-  }
-
-  #order(candidates: Deployment[], strategy: Strategy, model: string): Deployment[] {
-    if (candidates.length <= 1) return candidates;
-    const health = (id: string) => this.#state.tracker.health(id);
-    const now = Date.now();
-    let ordered = strategy(candidates, { model, health, now });
-    if (this.#state.severalKeys) ordered = spreadByWeight(ordered, Math.random);
-    // A deployment close to its rate limit goes after the others, whatever the strategy says.
-    const limit = this.#state.config.routing.rateLimitHeadroom;
-    const roomy = ordered.filter((deployment) => headroom(health(deployment.id), now) >= limit);
-    return roomy.length === ordered.length ? ordered : [...roomy, ...ordered.filter((deployment) => !roomy.includes(deployment))];
   }
 
   #withAttempts(error: SwitchboardError, run: Routed): SwitchboardError {

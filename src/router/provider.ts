@@ -8,6 +8,7 @@ import { openaiAdapter } from '../providers/openai.ts';
 import { openaiEmbeddings } from '../providers/openai-embeddings.ts';
 import { type Preset, type Protocol, presets, type RateLimitDialect } from '../providers/presets.ts';
 import { type Endpoint, parseEndpoint } from '../providers/transport.ts';
+import type { Capabilities } from './capabilities.ts';
 
 /** One of a provider's keys; each key × model is a deployment. */
 export interface ProviderKey {
@@ -32,6 +33,14 @@ export interface Provider {
   /** The protocol's embeddings endpoint; undefined when it has none (the config refuses embeddings there). */
   embedder: EmbeddingsCodec | undefined;
   pricing: ProviderConfig['pricing'];
+  /** Per generic model: what the config states this provider's deployment supports. */
+  capabilities: ProviderConfig['capabilities'];
+  /** What the vendor supports for every model (the preset's); the config's per-model entries win. */
+  presetCapabilities: Capabilities | undefined;
+  /** Share of traffic under the `weighted` strategy. */
+  weight: number;
+  /** How long a conversation stays pinned here; undefined: the routing default. */
+  affinityTtlMs: number | undefined;
   rateLimitHeaders: RateLimitDialect;
   prefill: boolean;
   /** One entry per configured key (one with `apiKey: undefined` when the provider needs none). */
@@ -74,6 +83,10 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
     embeddings: config.embeddings,
     embedder: embedders[protocol],
     pricing: config.pricing,
+    capabilities: config.capabilities,
+    presetCapabilities: preset.capabilities,
+    weight: config.weight,
+    affinityTtlMs: config.affinityTtlMs,
     rateLimitHeaders: config.rateLimitHeaders ?? preset.rateLimitHeaders ?? 'none',
     prefill: config.prefill ?? preset.prefill ?? false,
     keys,

@@ -3,7 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { secretsOf } from '../config/secrets.ts';
-import type { ChatChunk, ChatRequest, ChatResponse } from '../protocol/chat.ts';
+import type { ChatChunk, ChatRequest, ChatResponse, Usage } from '../protocol/chat.ts';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
@@ -12,8 +12,9 @@ import type { WireRequest } from '../providers/adapter.ts';
 import { type CountTokensBody, estimateCountTokens } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
 import { MemoryStore } from '../state/memory.ts';
-import type { StateStore } from '../state/store.ts';
-import { costOf } from './cost.ts';
+import { foldAverage, type StateStore } from '../state/store.ts';
+import { needsOf } from './capabilities.ts';
+import { cachedTokensOf, costOf } from './cost.ts';
 import { attemptCount, checkCountRequest, loadTokenizer, type TokenCountResult } from './count-tokens.ts';
 import { buildDeployments, type Deployment } from './deployment.ts';
 import {
@@ -34,6 +35,7 @@ import { deploymentStatus, type ProviderStatus, providerStatus } from './status.
 import { type Strategy, strategies, strategyNames } from './strategies.ts';
 import { openSegment, relay, type Segment, type StreamContext, StreamResult } from './stream.ts';
 import { FailoverTracker } from './tracker.ts';
+import { SmoothWeights } from './weighted.ts';
 
 export interface RequestOptions {
   /** Aborting it abandons the request and closes the upstream connection. */
@@ -167,6 +169,8 @@ export class Router {
       secrets,
       embeddingModels,
       failureSummaries,
+      weights: this.#state.weights ?? new SmoothWeights(),
+      cachedShares: this.#state.cachedShares ?? new Map<string, number>(),
     } satisfies RoutingState);
     this.#providers = providers;
     this.#deployments = deployments;
@@ -190,7 +194,7 @@ export class Router {
         model,
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
-        costUsd: costOf(deployment.provider, model, value.usage),
+        costUsd: this.#noteUsage(deployment, value.usage),
       };
     } finally {
       run.finish();
@@ -333,8 +337,19 @@ export class Router {
     },
     noteHeaders: (deployment, headers) => this.#failover.noteHeaders(deployment, headers),
     recordFailure: (deployment, error) => this.#failover.recordFailure(deployment, error),
+    noteUsage: (deployment, usage) => this.#noteUsage(deployment, usage),
     recover: (run, model, text, exclude) => this.#recover(run, model, text, exclude),
   };
+
+  /** Folds the share of input read from the prompt cache into the deployment's average (for `cheapest`); returns the answer's cost. */
+  #noteUsage(deployment: Deployment, usage: Usage | undefined | null): number | undefined {
+    if (usage && usage.prompt_tokens > 0) {
+      const share = cachedTokensOf(usage) / usage.prompt_tokens;
+      const shares = this.#state.cachedShares;
+      shares.set(deployment.id, foldAverage(shares.get(deployment.id) ?? null, share, this.#state.config.routing.latencyAlpha));
+    }
+    return costOf(deployment.provider, deployment.model, usage);
+  }
 
   /** Continues a broken stream on another deployment of the same model, from the text delivered. */
   async #recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }> {
@@ -374,7 +389,9 @@ export class Router {
     }
     if (!this.#state.byModel.has(request.model)) throw this.#unknownModel(request.model);
     const { totalMs } = this.#state.config.routing.timeouts;
-    return new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
+    const run = new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
+    run.needs = needsOf(request);
+    return run;
   }
 
   #unknownModel(model: string): SwitchboardError {

@@ -3,6 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ChatRequest } from '../protocol/chat.ts';
 import { type Attempt, abortedBy, SwitchboardError } from '../protocol/errors.ts';
+import type { Needs, Unfit } from './capabilities.ts';
 import type { Strategy } from './strategies.ts';
 
 /** Each request is routed by its generic model; chat and embedding requests alike. */
@@ -16,6 +17,16 @@ export class Run<Request extends { model: string } = ChatRequest> {
   readonly startedAt = performance.now();
   /** Epoch ms after which no attempt may run. */
   readonly deadline: number;
+  /** What the request needs of a deployment (chat requests; none for the others). */
+  needs: Needs | undefined;
+  /** Estimated input tokens, once a window had to be compared; `counted` when the tokenizer counted them. */
+  tokens: { input: number; counted: boolean } | undefined;
+  /** The fewest input tokens the request can have: raised past a window whose deployment said it is too long. */
+  floorTokens = 0;
+  /** Deployments left out because they cannot take the request (by id), with the model they serve. */
+  readonly unfit = new Map<string, { model: string; reason: Unfit }>();
+  /** The conversation key the request is pinned by, when affinity applies. */
+  affinityKey: string | undefined;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #callerSignal: AbortSignal | undefined;

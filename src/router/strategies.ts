@@ -3,6 +3,7 @@
 import { ownValue } from '../protocol/own-value.ts';
 import type { DeploymentRecord } from '../state/store.ts';
 import type { Deployment } from './deployment.ts';
+import { SmoothWeights } from './weighted.ts';
 
 export interface StrategyContext {
   /** The generic model asked for. */
@@ -11,6 +12,14 @@ export interface StrategyContext {
   now: number;
   /** A deployment's record, by deployment id. */
   health(id: string): Readonly<DeploymentRecord>;
+  /** Numbers in [0, 1); `Math.random` unless a test passes its own. */
+  random?: () => number;
+  /** Under `fastest`, the share of requests that try an unmeasured deployment first (default 0). */
+  exploreShare?: number;
+  /** The running weights of `weighted` (one per router); a fresh rotation when absent. */
+  weights?: SmoothWeights;
+  /** The share of a deployment's recent input tokens read from its prompt cache (0 to 1), when reported. */
+  cachedShare?(id: string): number | undefined;
 }
 
 export type Strategy = (candidates: readonly Deployment[], context: StrategyContext) => Deployment[];
@@ -24,9 +33,29 @@ function sortBy(candidates: readonly Deployment[], key: (deployment: Deployment)
   return [...candidates].sort(byPriority).sort((a, b) => key(a) - key(b));
 }
 
-function price(deployment: Deployment, model: string): number {
+/**
+ * USD per million input plus per million output tokens: the input price blended with the cached
+ * price by the share of input the deployment has recently served from its cache.
+ */
+export function price(deployment: Deployment, model: string, cachedShare = 0): number {
   const pricing = ownValue(deployment.provider.pricing, model);
-  return pricing === undefined ? Number.POSITIVE_INFINITY : pricing.input + pricing.output;
+  if (pricing === undefined) return Number.POSITIVE_INFINITY;
+  const cached = pricing.cachedInput ?? pricing.input;
+  return pricing.input * (1 - cachedShare) + cached * cachedShare + pricing.output;
+}
+
+/** Lowest latency EMA first, unmeasured last; now and then (`exploreShare`) an unmeasured one first, so it gets measured. */
+function fastest(candidates: readonly Deployment[], context: StrategyContext): Deployment[] {
+  const latency = (deployment: Deployment) => context.health(deployment.id).latencyEmaMs ?? Number.POSITIVE_INFINITY;
+  const ordered = sortBy(candidates, latency);
+  const share = context.exploreShare ?? 0;
+  const last = ordered.at(-1);
+  if (share <= 0 || last === undefined || latency(last) !== Number.POSITIVE_INFINITY || latency(ordered[0]!) === latency(last)) {
+    return ordered;
+  }
+  if ((context.random ?? Math.random)() >= share) return ordered;
+  const unmeasured = ordered.filter((deployment) => latency(deployment) === Number.POSITIVE_INFINITY);
+  return [...unmeasured, ...ordered.filter((deployment) => !unmeasured.includes(deployment))];
 }
 
 /** Remaining share of the tighter of the request and token buckets; 1 when unknown or past its reset. */
@@ -46,13 +75,17 @@ export function headroom(record: Readonly<DeploymentRecord>, now: number): numbe
 export const strategies: Readonly<Record<string, Strategy>> = {
   /** Lowest priority number first. */
   priority: (candidates) => [...candidates].sort(byPriority),
-  /** Lowest latency EMA first; providers not yet measured after the measured ones. */
-  fastest: (candidates, context) =>
-    sortBy(candidates, (deployment) => context.health(deployment.id).latencyEmaMs ?? Number.POSITIVE_INFINITY),
-  /** Lowest price (input + output per million tokens) for the model first; unpriced last. */
-  cheapest: (candidates, context) => sortBy(candidates, (deployment) => price(deployment, context.model)),
+  /** Lowest latency EMA first; deployments not yet measured after the measured ones, except now and then. */
+  fastest,
+  /** Lowest price (input, cache-blended, + output per million tokens) for the model first; unpriced last. */
+  cheapest: (candidates, context) =>
+    sortBy(candidates, (deployment) => price(deployment, context.model, context.cachedShare?.(deployment.id) ?? 0)),
   /** Most rate-limit headroom first. */
   headroom: (candidates, context) => sortBy(candidates, (deployment) => -headroom(context.health(deployment.id), context.now)),
+  /** Fewest requests in flight first (every replica's, with a shared store). */
+  'least-busy': (candidates, context) => sortBy(candidates, (deployment) => context.health(deployment.id).inflight),
+  /** Smooth weighted round-robin over deployments by `weight` (the provider's times the key's). */
+  weighted: (candidates, context) => (context.weights ?? new SmoothWeights()).order(candidates),
 };
 
 export const strategyNames = Object.keys(strategies);

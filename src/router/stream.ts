@@ -14,7 +14,7 @@ import { excerpt } from '../protocol/redact.ts';
 import type { SseEvent, StreamState } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
-import { addCost, costOf } from './cost.ts';
+import { addCost } from './cost.ts';
 import type { Deployment } from './deployment.ts';
 import { encodeFor, type Provider } from './provider.ts';
 import type { Run } from './run.ts';
@@ -29,6 +29,8 @@ export interface StreamContext {
   noteFirstToken(deployment: Deployment, ms: number): void;
   noteHeaders(deployment: Deployment, headers: Record<string, string>): number | undefined;
   recordFailure(deployment: Deployment, error: SwitchboardError): unknown;
+  /** Notes a segment's reported usage (its cached share); returns its cost. */
+  noteUsage(deployment: Deployment, usage: Usage): number | undefined;
   /** Continues a broken stream elsewhere from `text`, avoiding the deployment ids in `exclude`; rejects when none can. */
   recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }>;
 }
@@ -285,7 +287,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
           if (rename) chunk.model = result.model;
           if (chunk.usage) {
             segmentUsage = chunk.usage;
-            result.costUsd = addCost(costBefore, costOf(segment.provider, result.model, chunk.usage));
+            result.costUsd = addCost(costBefore, context.noteUsage(segment.deployment, chunk.usage));
             chunk.usage = addUsage(usageBefore, chunk.usage);
             result.usage = chunk.usage;
           }

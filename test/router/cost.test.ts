@@ -23,6 +23,18 @@ describe('honest accounting', () => {
     assert.equal(result.costUsd, (1000 * 0.05 + 500 * 0.08) / 1e6);
   });
 
+  it('cached input tokens, when reported, are billed at the cached price', async () => {
+    const usage = { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100, prompt_tokens_details: { cached_tokens: 800 } };
+    const cached = await startUpstream([{ json: completion('ok', { usage }) }]);
+    after(() => cached.close());
+    const router = createRouter({
+      providers: { p: { baseUrl: cached.url, models: { m: 'x' }, pricing: { m: { input: 3, output: 15, cachedInput: 0.3 } } } },
+    });
+    after(() => router.close());
+    const result = await router.complete(hello);
+    assert.ok(Math.abs(result.costUsd! - (200 * 3 + 800 * 0.3 + 100 * 15) / 1e6) < 1e-12);
+  });
+
   it('a stream’s cost comes from the usage it reports; unpriced providers give undefined', async () => {
     const priced = await startUpstream([{ sse: textChunks('a b c', { usage: true }) }]);
     after(() => priced.close());

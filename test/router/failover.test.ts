@@ -187,7 +187,7 @@ describe('failover table', () => {
     await router.close();
   });
 
-  it('400 context length: never resent to the same model; without a fallback the error is returned', async () => {
+  it('400 context length: never resent to the same deployment; another of the model with an unknown window answers', async () => {
     const tooLong = await upstream({
       status: 400,
       json: openaiError(
@@ -197,13 +197,31 @@ describe('failover table', () => {
         'messages',
       ),
     });
-    const second = await upstream();
+    const second = await upstream({ json: completion('from the second provider') });
     const router = routerFor([tooLong.url, second.url]);
+    const result = await router.complete(hello);
+    assert.equal(result.provider, 'b');
+    assert.equal(tooLong.requests.length, 1, 'not resent to the deployment that refused it');
+    assert.deepEqual(
+      result.attempts.map((attempt) => attempt.outcome),
+      ['context-length', 'ok'],
+    );
+    await router.close();
+  });
+
+  it('400 context length from every deployment of the model, no fallback: the refusal is returned', async () => {
+    const refusal = {
+      status: 400,
+      json: openaiError('maximum context length exceeded', 'invalid_request_error', 'context_length_exceeded', 'messages'),
+    };
+    const first = await upstream(refusal);
+    const second = await upstream(refusal);
+    const router = routerFor([first.url, second.url]);
     const error = await rejection(router.complete(hello));
     assert.equal(error.status, 400);
     assert.equal(error.kind, 'context-length');
     assert.equal(error.code, 'context_length_exceeded');
-    assert.equal(second.requests.length, 0, 'not resent unchanged to the same model elsewhere');
+    assert.equal(first.requests.length + second.requests.length, 2, 'each deployment asked once');
     await router.close();
   });
 
