@@ -24,7 +24,12 @@ describe('honest accounting', () => {
   });
 
   it('cached input tokens, when reported, are billed at the cached price', async () => {
-    const usage = { prompt_tokens: 1000, completion_tokens: 100, total_tokens: 1100, prompt_tokens_details: { cached_tokens: 800 } };
+    const usage = {
+      prompt_tokens: 1000,
+      completion_tokens: 100,
+      total_tokens: 1100,
+      prompt_tokens_details: { cached_tokens: 800 },
+    };
     const cached = await startUpstream([{ json: completion('ok', { usage }) }]);
     after(() => cached.close());
     const router = createRouter({
