@@ -165,3 +165,17 @@ describe('router.embed', () => {
     assert.equal((result.response.data[0]!.embedding as number[]).length, 3);
   });
 });
+
+describe('health checks of embedding-only providers', () => {
+  it('probe with a one-word embedding, not a chat request', async (t) => {
+    const vectors = await upstream([], embeddingsAnswer());
+    const router = createRouter({
+      providers: { vectors: { baseUrl: vectors.url, embeddings: { small: 'text-embedding-3-small' } } },
+    });
+    t.after(() => router.close());
+    const [result] = await router.checkHealth();
+    assert.equal(result!.healthy, true, String(result!.error));
+    assert.equal(vectors.requests[0]!.path, '/v1/embeddings');
+    assert.deepEqual(vectors.requests[0]!.body, { model: 'text-embedding-3-small', input: 'ping' });
+  });
+});
