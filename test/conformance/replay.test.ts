@@ -43,7 +43,12 @@ async function control(body: Record<string, unknown>): Promise<void> {
   assert.equal(response.status, 200, await response.text());
 }
 
+/**
+ * Back to a clean replay, and no gateway left from an earlier test: an earlier gateway's recovery
+ * probes (sent to a provider it took out) would use up the fault modes the next test sets.
+ */
 async function reset(): Promise<void> {
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.close(0)));
   await fetch(`${replay.url}/__reset`, { method: 'POST' });
 }
 
