@@ -8,8 +8,10 @@ export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig }
 export type * from './protocol/chat.ts';
 export type * from './protocol/embeddings.ts';
 export { type Attempt, type FailureKind, SwitchboardError } from './protocol/errors.ts';
-export { type Preset, type PresetName, presets } from './providers/presets.ts';
+export type { CountTokensBody } from './providers/anthropic-count.ts';
+export { type Preset, type PresetName, presets, type Quirk } from './providers/presets.ts';
 export { type Action, actionFor, consequenceFor, type HealthEffect, type Scope } from './router/classify.ts';
+export type { TokenCountResult } from './router/count-tokens.ts';
 export type { Deployment } from './router/deployment.ts';
 export type { EmbeddingResult } from './router/embed.ts';
 export type { BreakerPolicy, Circuit, CircuitState } from './router/health.ts';
