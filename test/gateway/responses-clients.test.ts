@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createOpenAI } from '@ai-sdk/openai';
+import { HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
 import { generateObject, generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import type { Gateway } from '../../src/gateway/server.ts';
@@ -128,6 +129,42 @@ describe('LangChain ChatOpenAI with useResponsesApi through the gateway', () => 
     assert.equal(streamed, 'Streamed for LangChain');
     assert.equal(anthropic.requests.length, 2);
     assert.equal(openai.requests.length, 2);
+  });
+});
+
+describe('LangChain tools over /v1/responses', () => {
+  it('binds tools, gets a tool call, and answers from its result on another provider', bounded, async (t) => {
+    const call = { id: 'call_lc_1', type: 'function' as const, function: { name: 'lookup', arguments: '{"term":"fjord"}' } };
+    const openai = await upstream(t, [{ json: completion('', { toolCalls: [call] }) }, overloaded]);
+    const anthropic = await upstream(t, [{ json: anthropicMessage('A fjord is a long, narrow inlet.') }]);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const chat = new ChatOpenAI({
+      model: 'llama',
+      apiKey: 'unused',
+      useResponsesApi: true,
+      maxRetries: 0,
+      configuration: { baseURL: `${switchboard.url}/v1` },
+    }).bindTools([
+      {
+        type: 'function',
+        function: {
+          name: 'lookup',
+          description: 'Looks a term up',
+          parameters: { type: 'object', properties: { term: { type: 'string' } }, required: ['term'] },
+        },
+      },
+    ]);
+    const question = new HumanMessage('What is a fjord?');
+    const asked = await chat.invoke([question]);
+    assert.deepEqual(
+      asked.tool_calls?.map((toolCall) => [toolCall.name, toolCall.args, toolCall.id]),
+      [['lookup', { term: 'fjord' }, 'call_lc_1']],
+    );
+    const answer = await chat.invoke([question, asked, new ToolMessage({ tool_call_id: 'call_lc_1', content: 'an inlet' })]);
+    assert.equal(answer.text, 'A fjord is a long, narrow inlet.');
+    const messages = anthropic.requests[0]?.body.messages;
+    assert.deepEqual(messages[1].content, [{ type: 'tool_use', id: 'call_lc_1', name: 'lookup', input: { term: 'fjord' } }]);
+    assert.deepEqual(messages[2].content, [{ type: 'tool_result', tool_use_id: 'call_lc_1', content: 'an inlet' }]);
   });
 });
 
