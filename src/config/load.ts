@@ -1,7 +1,7 @@
 // Reads a config file: YAML or JSON, `${VAR}` from the environment, then the schema.
 import { readFile } from 'node:fs/promises';
 import { type Document, isMap, isNode, isScalar, isSeq, LineCounter, parseDocument, type YAMLError } from 'yaml';
-import { type PresetName, presetNames } from '../providers/presets.ts';
+import { baseUrlVariableOf, type PresetName, presetNames } from '../providers/presets.ts';
 import { didYouMean, formatPath, type Problem, problemsOf, suggest, valueAt } from './issues.ts';
 import { type Config, ConfigError, ConfigSchema } from './schema.ts';
 
@@ -92,6 +92,7 @@ export function readConfig(
     )}`,
   }));
   const unsetPaths = unset.map(({ path }) => path.join('.'));
+  applyBaseUrlOverrides(interpolated, env);
   const result = ConfigSchema.safeParse(interpolated);
   if (!result.success) {
     for (const issue of result.error.issues) {
@@ -99,6 +100,13 @@ export function readConfig(
       const at = issue.path.join('.');
       if (unsetPaths.some((path) => at === path || at.startsWith(`${path}.`))) continue;
       problems.push(...problemsOf(issue, ConfigSchema, interpolated));
+    }
+  }
+  for (const name of presetNames) {
+    const variable = baseUrlVariableOf(name);
+    const value = env[variable];
+    if (value && !URL.canParse(value)) {
+      problems.push({ path: [], message: `environment variable ${variable} is not a URL: ${value.slice(0, 80)}` });
     }
   }
   const strategy = valueAt(interpolated, ['routing', 'strategy']);
@@ -129,6 +137,24 @@ export function readConfig(
   return { config, leftOut };
 }
 
+/**
+ * `<PRESET>_BASE_URL` (as the OpenAI and Anthropic SDKs read OPENAI_BASE_URL and
+ * ANTHROPIC_BASE_URL) replaces a preset's base URL for every provider that does not set its own:
+ * corporate proxies, and tests that stand emulators in for the vendors.
+ */
+function applyBaseUrlOverrides(raw: unknown, env: NodeJS.ProcessEnv): void {
+  const providers = valueAt(raw, ['providers']);
+  if (providers === null || typeof providers !== 'object') return;
+  for (const provider of Object.values(providers as Record<string, unknown>)) {
+    if (provider === null || typeof provider !== 'object') continue;
+    const fields = provider as Record<string, unknown>;
+    if (typeof fields.preset !== 'string' || fields.baseUrl !== undefined) continue;
+    if (!presetNames.includes(fields.preset as PresetName)) continue;
+    const value = env[baseUrlVariableOf(fields.preset as PresetName)];
+    if (value && URL.canParse(value)) fields.baseUrl = value;
+  }
+}
+
 /** A provider named like a preset but without `preset` or `baseUrl` most likely meant that preset. */
 function addPresetHints(raw: unknown, problems: Problem[]): void {
   for (const problem of problems) {
@@ -155,6 +181,7 @@ function syntaxProblem(error: YAMLError, text: string, lines: LineCounter, sourc
 
 /** The line of the key (or value) at `path`, or of the deepest part of it the file has. */
 function lineOf(document: Document, path: readonly PropertyKey[], lines: LineCounter): number | undefined {
+  if (path.length === 0) return undefined;
   let node: unknown = document.contents;
   let offset = isNode(node) ? node.range?.[0] : undefined;
   for (const segment of path) {

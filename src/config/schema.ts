@@ -41,7 +41,7 @@ const ProviderSchema = z
       .array(z.strictObject({ key: z.string(), weight: z.number().positive().default(1) }))
       .min(1)
       .optional(),
-    auth: z.enum(['bearer', 'x-api-key', 'none']).optional(),
+    auth: z.enum(['bearer', 'x-api-key', 'api-key', 'none']).optional(),
     headers: z.record(z.string(), z.string()).default({}),
     /** OpenRouter's app attribution (HTTP-Referer / X-Title). */
     app: z.strictObject({ url: z.string().optional(), name: z.string().optional() }).optional(),
@@ -83,8 +83,14 @@ const ProviderSchema = z
         message: `set one of apiKey, apiKeys, keys (got ${keyFields.join(', ')})`,
       });
     }
-    if (!provider.preset && !provider.baseUrl) {
-      context.addIssue({ code: 'custom', path: ['baseUrl'], message: 'set baseUrl, or a preset that has one' });
+    if (!provider.baseUrl && !(provider.preset && presets[provider.preset].baseUrl)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message: provider.preset
+          ? `set baseUrl: the ${provider.preset} preset has none`
+          : 'set baseUrl, or a preset that has one',
+      });
     }
     const embeddings = Object.keys(provider.embeddings);
     if (Object.keys(provider.models).length === 0 && embeddings.length === 0) {

@@ -24,7 +24,7 @@ export interface SseEvent {
   data: string;
 }
 
-export type AuthStyle = 'bearer' | 'x-api-key' | 'none';
+export type AuthStyle = 'bearer' | 'x-api-key' | 'api-key' | 'none';
 
 /** Everything an adapter needs to know about where a request goes. */
 export interface Target {
@@ -77,6 +77,8 @@ export function baseHeaders(target: Target): Record<string, string> {
   if (target.apiKey) {
     if (target.auth === 'bearer') headers.authorization = `Bearer ${target.apiKey}`;
     else if (target.auth === 'x-api-key') headers['x-api-key'] = target.apiKey;
+    // Azure OpenAI's key header.
+    else if (target.auth === 'api-key') headers['api-key'] = target.apiKey;
   }
   return headers;
 }

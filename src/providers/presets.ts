@@ -14,9 +14,20 @@ export type RateLimitDialect = 'openai' | 'anthropic' | 'openrouter' | 'none';
 
 export interface Preset {
   protocol: Protocol;
+  /** The vendor's base URL; empty when every account has its own (Azure: set `baseUrl`). */
   baseUrl: string;
-  /** How the key is sent: `Authorization: Bearer`, Anthropic's `x-api-key`, or not at all. */
-  auth: 'bearer' | 'x-api-key' | 'none';
+  /** How the key is sent: `Authorization: Bearer`, Anthropic's `x-api-key`, Azure's `api-key`, or not at all. */
+  auth: 'bearer' | 'x-api-key' | 'api-key' | 'none';
+  /**
+   * The environment variable the vendor's own SDKs and docs read the key from; `init` and a
+   * config-less `serve` look for it. The base URL can be overridden as `<PRESET>_BASE_URL`
+   * (or `baseUrlVariable`).
+   */
+  keyVariable?: string;
+  /** The variable overriding the base URL, when it is not `<PRESET>_BASE_URL`. */
+  baseUrlVariable?: string;
+  /** A model id the vendor serves, as its docs write it; the catalog test checks that the catalog knows it. */
+  exampleModel?: string;
   /** Which rate-limit headers the vendor sends. */
   rateLimitHeaders: RateLimitDialect;
   /** Headers every request carries. */
@@ -43,6 +54,8 @@ export const presets = {
     auth: 'bearer',
     rateLimitHeaders: 'openai',
     prefill: false,
+    keyVariable: 'OPENAI_API_KEY',
+    exampleModel: 'gpt-4.1-mini',
   },
   groq: {
     protocol: 'openai',
@@ -50,6 +63,8 @@ export const presets = {
     auth: 'bearer',
     rateLimitHeaders: 'openai',
     prefill: false,
+    keyVariable: 'GROQ_API_KEY',
+    exampleModel: 'llama-3.1-8b-instant',
   },
   together: {
     protocol: 'openai',
@@ -59,6 +74,8 @@ export const presets = {
     prefill: false,
     // Recorded: `delta.tool_calls: null`, `delta.role: null`, null tool-call id/type/name in later chunks; `eos` in 2024.
     quirks: ['stream-nulls', 'eos'],
+    keyVariable: 'TOGETHER_API_KEY',
+    exampleModel: 'meta-llama/Meta-Llama-3.1-8B-Instruct-Turbo',
   },
   openrouter: {
     protocol: 'openai',
@@ -68,6 +85,8 @@ export const presets = {
     appHeaders: { url: 'HTTP-Referer', name: 'X-Title' },
     // OpenRouter documents assistant prefill: a final assistant message is continued.
     prefill: true,
+    keyVariable: 'OPENROUTER_API_KEY',
+    exampleModel: 'meta-llama/llama-3.1-8b-instruct',
   },
   fireworks: {
     protocol: 'openai',
@@ -75,6 +94,8 @@ export const presets = {
     auth: 'bearer',
     rateLimitHeaders: 'openai',
     prefill: false,
+    keyVariable: 'FIREWORKS_API_KEY',
+    exampleModel: 'accounts/fireworks/models/gpt-oss-120b',
   },
   deepinfra: {
     protocol: 'openai',
@@ -82,6 +103,8 @@ export const presets = {
     auth: 'bearer',
     rateLimitHeaders: 'none',
     prefill: false,
+    keyVariable: 'DEEPINFRA_API_KEY',
+    exampleModel: 'meta-llama/Meta-Llama-3.1-8B-Instruct',
   },
   mistral: {
     protocol: 'openai',
@@ -90,6 +113,8 @@ export const presets = {
     // Mistral's own x-ratelimit-*-req-10-second / -tokens-minute family is not read yet; retry-after is.
     rateLimitHeaders: 'none',
     prefill: false,
+    keyVariable: 'MISTRAL_API_KEY',
+    exampleModel: 'mistral-small-latest',
   },
   anthropic: {
     protocol: 'anthropic',
@@ -101,6 +126,96 @@ export const presets = {
     prefill: true,
     // The Messages API takes text, images and documents, and answers in text: no audio either way.
     capabilities: { audioInput: false, audioOutput: false },
+    keyVariable: 'ANTHROPIC_API_KEY',
+    exampleModel: 'claude-sonnet-4-5',
+  },
+  // Google's OpenAI-compatible endpoint. Gemini sends no rate-limit headers (recorded: the retry
+  // hint is only in a 429's body, RetryInfo.retryDelay), so a 429 holds it off for rateLimitWaitMs.
+  gemini: {
+    protocol: 'openai',
+    baseUrl: 'https://generativelanguage.googleapis.com/v1beta/openai',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'GEMINI_API_KEY',
+    exampleModel: 'gemini-2.5-flash',
+  },
+  // Azure OpenAI's v1 API (https://RESOURCE.openai.azure.com/openai/v1): `model` is the deployment
+  // name and no api-version is needed. Every resource has its own URL, so there is no default.
+  azure: {
+    protocol: 'openai',
+    baseUrl: '',
+    auth: 'api-key',
+    rateLimitHeaders: 'openai',
+    prefill: false,
+    keyVariable: 'AZURE_OPENAI_API_KEY',
+    baseUrlVariable: 'AZURE_OPENAI_BASE_URL',
+  },
+  deepseek: {
+    protocol: 'openai',
+    baseUrl: 'https://api.deepseek.com/v1',
+    auth: 'bearer',
+    // DeepSeek documents no rate-limit headers (it keeps slow connections open instead of a 429).
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'DEEPSEEK_API_KEY',
+    exampleModel: 'deepseek-chat',
+  },
+  xai: {
+    protocol: 'openai',
+    baseUrl: 'https://api.x.ai/v1',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'XAI_API_KEY',
+    exampleModel: 'grok-4',
+  },
+  cerebras: {
+    protocol: 'openai',
+    baseUrl: 'https://api.cerebras.ai/v1',
+    auth: 'bearer',
+    // Cerebras names its buckets x-ratelimit-*-requests-day / -tokens-minute, which are not read yet.
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'CEREBRAS_API_KEY',
+    exampleModel: 'gpt-oss-120b',
+  },
+  sambanova: {
+    protocol: 'openai',
+    baseUrl: 'https://api.sambanova.ai/v1',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'SAMBANOVA_API_KEY',
+    exampleModel: 'Meta-Llama-3.3-70B-Instruct',
+  },
+  hyperbolic: {
+    protocol: 'openai',
+    baseUrl: 'https://api.hyperbolic.xyz/v1',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'HYPERBOLIC_API_KEY',
+    exampleModel: 'meta-llama/Llama-3.3-70B-Instruct',
+  },
+  // Nebius Token Factory (formerly AI Studio, api.studio.nebius.ai).
+  nebius: {
+    protocol: 'openai',
+    baseUrl: 'https://api.tokenfactory.nebius.com/v1',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'NEBIUS_API_KEY',
+    exampleModel: 'openai/gpt-oss-120b',
+  },
+  perplexity: {
+    protocol: 'openai',
+    baseUrl: 'https://api.perplexity.ai',
+    auth: 'bearer',
+    rateLimitHeaders: 'none',
+    prefill: false,
+    keyVariable: 'PERPLEXITY_API_KEY',
+    exampleModel: 'sonar',
   },
   // Ollama continues a trailing assistant message.
   ollama: { ...local, baseUrl: 'http://127.0.0.1:11434/v1', prefill: true },
@@ -111,3 +226,15 @@ export const presets = {
 
 export type PresetName = keyof typeof presets;
 export const presetNames = Object.keys(presets) as PresetName[];
+
+/** The variable a preset's key is read from by convention, if it has one. */
+export function keyVariableOf(name: PresetName): string | undefined {
+  const preset: Preset = presets[name];
+  return preset.keyVariable;
+}
+
+/** The variable that overrides a preset's base URL: `<PRESET>_BASE_URL` unless the preset names another. */
+export function baseUrlVariableOf(name: PresetName): string {
+  const preset: Preset = presets[name];
+  return preset.baseUrlVariable ?? `${name.toUpperCase()}_BASE_URL`;
+}

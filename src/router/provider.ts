@@ -1,4 +1,5 @@
 // A configured upstream: its preset merged with the user's fields, resolved once at start.
+import { pricingWithCatalog } from '../catalog/catalog.ts';
 import type { Config, ProviderConfig } from '../config/schema.ts';
 import type { ChatRequest } from '../protocol/chat.ts';
 import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
@@ -82,7 +83,8 @@ export function buildProvider(name: string, config: ProviderConfig): Provider {
     models: config.models,
     embeddings: config.embeddings,
     embedder: embedders[protocol],
-    pricing: config.pricing,
+    // The catalog's price for a mapped model the config leaves unpriced (configured prices win).
+    pricing: pricingWithCatalog(config.preset, { ...config.models, ...config.embeddings }, config.pricing),
     capabilities: config.capabilities,
     presetCapabilities: preset.capabilities,
     weight: config.weight,

@@ -43,7 +43,7 @@ const expected: RegExp[] = [
   /^ {2}providers\.together\.priority: .*expected number.* \(line 12\)$/,
   /^ {2}providers\.together\.models: expected a map of generic model name to provider model name \(line 13\)$/,
   /^ {2}providers\.local\.baseUrl: Invalid URL \(line 15\)$/,
-  /^ {2}providers\.local\.auth: "Bearer" is not one of bearer, x-api-key, none; did you mean "bearer"\? \(line 16\)$/,
+  /^ {2}providers\.local\.auth: "Bearer" is not one of bearer, x-api-key, api-key, none; did you mean "bearer"\? \(line 16\)$/,
   /^ {2}providers\.groq\.baseUrl: set baseUrl, or a preset that has one; did you mean "preset: groq"\? \(line 18\)$/,
   /^ {2}routing\.strategy: unknown strategy "cheapset"; did you mean "cheapest"\? \(known: .*\) \(line 22\)$/,
   /^ {2}routing\.colldownMs: unknown key; did you mean "cooldownMs"\? \(line 23\)$/,

@@ -148,3 +148,30 @@ providers:
     assert.equal(config.providers.local!.enabled, true, 'a provider without a key field is not left out');
   });
 });
+
+describe('<PRESET>_BASE_URL', () => {
+  const text = [
+    'providers:',
+    '  groq: { preset: groq, apiKey: k, models: { m: n } }',
+    '  mine: { preset: groq, apiKey: k, baseUrl: "http://127.0.0.1:7/v1", models: { m: n } }',
+    '  azure: { preset: azure, apiKey: k, models: { m: my-deployment } }',
+    '',
+  ].join('\n');
+
+  it("replaces a preset's base URL unless the provider sets its own, and gives Azure its resource URL", () => {
+    const { config } = readConfig(text, {
+      GROQ_BASE_URL: 'http://127.0.0.1:9/openai/v1',
+      AZURE_OPENAI_BASE_URL: 'https://example.openai.azure.com/openai/v1',
+    });
+    assert.equal(config.providers.groq!.baseUrl, 'http://127.0.0.1:9/openai/v1');
+    assert.equal(config.providers.mine!.baseUrl, 'http://127.0.0.1:7/v1');
+    assert.equal(buildProvider('azure', config.providers.azure!).baseUrl, 'https://example.openai.azure.com/openai/v1');
+    assert.equal(buildProvider('azure', config.providers.azure!).target.auth, 'api-key');
+  });
+
+  it('says that Azure needs a URL, and names a variable that is not one', () => {
+    const found = problems(() => readConfig(text, { GROQ_BASE_URL: 'not a url' }));
+    assert.ok(found.includes('providers.azure.baseUrl: set baseUrl: the azure preset has none (line 4)'), found.join('\n'));
+    assert.ok(found.includes('(root): environment variable GROQ_BASE_URL is not a URL: not a url'), found.join('\n'));
+  });
+});
