@@ -70,7 +70,7 @@ describe('hostile clients are cut within their bounds, and the rest are served',
       const outcome = await target.client.send(index % 2 === 0 ? 'chat-json' : 'messages-json');
       figures.requests++;
       assert.equal(outcome.verdict, 'success', `${outcome.status} ${outcome.body.slice(0, 200)}`);
-      assert.ok(Date.now() - started < 5000, `a normal request took ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 10_000, `a normal request took ${Date.now() - started} ms`);
     }
   }
 

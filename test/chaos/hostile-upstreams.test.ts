@@ -153,8 +153,8 @@ describe('a drip of one byte every 200 ms does not hold a request past its deadl
       dripping.faults = [];
       assert.equal(outcome.verdict, 'success', `${outcome.status} ${outcome.problem} ${outcome.body.slice(0, 200)}`);
       assert.equal(healthy.requests - before, 1);
-      // firstTokenMs 1.5 s for streams, responseMs 3 s otherwise (chaos-config.ts), plus load.
-      assert.ok(Date.now() - started < 10_000, `answered after ${Date.now() - started} ms`);
+      // firstTokenMs 2.5 s for streams, responseMs 4 s otherwise (chaos-config.ts), plus load.
+      assert.ok(Date.now() - started < 12_000, `answered after ${Date.now() - started} ms`);
     });
   }
 });

@@ -45,7 +45,7 @@ describe('chaos under concurrent mixed load', { timeout: 300_000 * scale }, () =
     // Warm up (first requests compile and allocate) before the baseline is taken.
     await storm(target.client, 40, 4);
     await target.client.close();
-    client = createChaosClient(gateway.url, { apiKey: target.secrets.gatewayKey, timeoutMs: 25_000 });
+    client = createChaosClient(gateway.url, { apiKey: target.secrets.gatewayKey, timeoutMs: 40_000 });
     figures.rssStartMb = gateway.rssMb();
     // A second for the warm-up connections to close on the gateway's side too.
     figures.fdsStart = await settle(gateway.fdCount, () => false, 1000);

@@ -45,7 +45,8 @@ export function chaosConfig(
       maxCooldownMs: 3000,
       retryDelayMs: 5,
       rateLimitWaitMs: 500,
-      timeouts: { connectMs: 1000, firstTokenMs: 1500, responseMs: 3000, idleMs: 1000, totalMs: 12_000 },
+      // Short enough that a silent upstream costs seconds, long enough for a healthy one on a loaded machine.
+      timeouts: { connectMs: 1000, firstTokenMs: 2500, responseMs: 4000, idleMs: 1500, totalMs: 20_000 },
       ...options.routing,
     },
   };

@@ -31,7 +31,7 @@ export async function startChaosTarget(
     await Promise.all(upstreams.map((upstream) => upstream.close()));
     throw error;
   }
-  const client = createChaosClient(gateway.url, { apiKey: secrets.gatewayKey, timeoutMs: options.timeoutMs ?? 25_000 });
+  const client = createChaosClient(gateway.url, { apiKey: secrets.gatewayKey, timeoutMs: options.timeoutMs ?? 40_000 });
   return {
     upstreams,
     gateway,
