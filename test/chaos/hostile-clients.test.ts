@@ -47,8 +47,6 @@ describe('hostile clients are cut within their bounds, and the rest are served',
   before(async () => {
     target = await startChaosTarget({
       server: { requestTimeoutMs, writeTimeoutMs },
-      // Long answers, so a stream outlasts the socket buffers of a client that does not read.
-      upstream: { maxWords: 30_000 },
     });
     await target.client.send('chat-json');
     await target.client.close();
@@ -123,8 +121,9 @@ describe('hostile clients are cut within their bounds, and the rest are served',
     await fdsBack();
   });
 
-  it('streams nobody reads are cut after writeTimeoutMs and their upstream requests aborted', async () => {
-    const request = JSON.stringify({ model: 'chaos', stream: true, messages: [{ role: 'user', content: 'long' }] });
+  it('streams nobody reads are cut after writeTimeoutMs and their upstream requests aborted', async (t) => {
+    // A long answer (megabytes), so the stream outlasts the socket buffers of a client that does not read.
+    const request = JSON.stringify({ model: 'chaos', stream: true, messages: [{ role: 'user', content: '[long]' }] });
     const sockets = Array.from({ length: 20 }, () => {
       const slow = openSocket(target.gateway.url);
       slow.socket.pause(); // never read: the gateway's writes back up
@@ -134,6 +133,9 @@ describe('hostile clients are cut within their bounds, and the rest are served',
       return slow;
     });
     figures.requests += sockets.length;
+    t.after(() => {
+      for (const { socket } of sockets) socket.destroy();
+    });
     await settle(
       () => target.upstreams[0]!.open,
       (count) => count === 20,
@@ -153,7 +155,7 @@ describe('hostile clients are cut within their bounds, and the rest are served',
     await fdsBack();
   });
 
-  it('clients that drop a stream half-way: upstream requests aborted, descriptors back', async () => {
+  it('clients that drop a stream half-way: upstream requests aborted, descriptors back', async (t) => {
     target.upstreams[0]!.faults = ['slow-drip'];
     const request = JSON.stringify({ model: 'chaos', stream: true, messages: [{ role: 'user', content: 'drop me' }] });
     const sockets = Array.from({ length: 40 }, () => {
@@ -164,6 +166,9 @@ describe('hostile clients are cut within their bounds, and the rest are served',
       return slow;
     });
     figures.requests += sockets.length;
+    t.after(() => {
+      for (const { socket } of sockets) socket.destroy();
+    });
     // Each leaves once some content has arrived.
     await Promise.all(
       sockets.map(async ({ socket, received }) => {

@@ -68,6 +68,8 @@ export interface ChaosOptions {
   maxBytes?: number;
   /** Words in a healthy answer: between 4 and this (default 24). */
   maxWords?: number;
+  /** Words in the answer to a prompt that contains `[long]` (default 30,000: megabytes of stream). */
+  longWords?: number;
 }
 
 interface Exchange {
@@ -80,6 +82,7 @@ interface Exchange {
 export async function startChaosUpstream(options: ChaosOptions = {}): Promise<ChaosUpstream> {
   const maxBytes = options.maxBytes ?? 256 * 1024 * 1024;
   const maxWords = options.maxWords ?? 24;
+  const longWords = options.longWords ?? 30_000;
   const sockets = new Set<Socket>();
   let requests = 0;
   let open = 0;
@@ -160,8 +163,10 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
       case 'endless-line':
       case 'endless-body':
         return endless(exchange, fault === 'endless-line' || stream, maxBytes);
-      default:
-        return healthy(exchange, fault, maxWords);
+      default: {
+        const long = exchange.body?.messages?.some((message) => String(message.content).includes('[long]'));
+        return healthy(exchange, fault, long ? longWords : maxWords);
+      }
     }
   };
 
