@@ -7,6 +7,7 @@ import { redact } from '../protocol/redact.ts';
 import type { ModelInfo } from '../router/router.ts';
 import { isAuthorized, matchKey } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
+import { lingerOnUnreadBody } from './client-errors.ts';
 import type { GatewayContext } from './context.ts';
 import { createCountTokensHandler } from './count-tokens.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
@@ -17,6 +18,9 @@ import { deleteStoredResponse, getStoredResponse, listInputItems, responsesDiale
 import { chatRequestSchema } from './schema.ts';
 import { formatMs } from './stream.ts';
 import { usageReport } from './usage.ts';
+
+/** How long a refused body may keep arriving before its connection is closed (see lingerOnUnreadBody). */
+const lingerMs = 10_000;
 
 const allMethods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 
@@ -48,6 +52,9 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     const error = toHttpError(thrown);
     if (error.code === 'internal_error') context.logger.error({ reqId: request.id, err: thrown }, 'unhandled error');
     noteError(request, reply, error);
+    if (error.status === 413) {
+      lingerOnUnreadBody(request, reply, 4 * context.router.config.server.bodyLimitBytes, lingerMs);
+    }
     sendError(request, reply, scrubbed(error, context.secrets));
   });
   const endpoints = collectEndpoints(server);

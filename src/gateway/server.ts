@@ -12,6 +12,7 @@ import { type CreatedStore, createStateStore, redisUrlOf } from '../state/create
 import { createMemoryResponseStore } from '../state/responses.ts';
 import type { StateStore } from '../state/store.ts';
 import { digestKeys, gatewayKeyId } from './auth.ts';
+import { answerClientError } from './client-errors.ts';
 import type { GatewayContext } from './context.ts';
 import { dialectForPath } from './endpoints.ts';
 import { answerRequestTimeout, toHttpError } from './errors.ts';
@@ -102,6 +103,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     routerOptions: { ignoreTrailingSlash: true },
     ...requestTimeouts(config.server.requestTimeoutMs),
     ajv: { customOptions: { coerceTypes: false, useDefaults: false, removeAdditional: false, allowUnionTypes: true } },
+    clientErrorHandler: answerClientError,
     frameworkErrors: (error, request, reply) => {
       // Malformed URLs and the like, answered before any route runs.
       const mapped = toHttpError(error);
