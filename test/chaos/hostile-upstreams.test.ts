@@ -4,7 +4,7 @@
 // without the gateway's memory following the hostile bytes, and nothing hostile reaches the client.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Kind } from '../support/chaos-client.ts';
+import { type Kind, sseEvents } from '../support/chaos-client.ts';
 import { type ChaosTarget, startChaosTarget } from '../support/chaos-target.ts';
 import type { Fault } from '../support/chaos-upstream.ts';
 import { emptyFigures, publishFigures } from '../support/figures.ts';
@@ -109,6 +109,24 @@ describe('hostile upstreams: caps, not timeouts, stop them', { timeout: 240_000 
     assert.equal(outcome.verdict, 'failure', `${outcome.status} ${outcome.body.slice(0, 200)}`);
     assert.ok(outcome.status >= 500);
     assert.ok(outcome.body.length < 8192, `a ${outcome.body.length}-character error`);
+  });
+
+  it('two choices (n: 2), one stopped half-way, then a clean end: an error event, never [DONE]', async () => {
+    for (const upstream of target.upstreams) upstream.faults = ['two-choices-one-cut'];
+    const body = JSON.stringify({ model: 'chaos', n: 2, stream: true, messages: [{ role: 'user', content: 'two' }] });
+    const response = await target.client.raw('POST', '/v1/chat/completions', {
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    for (const upstream of target.upstreams) upstream.faults = [];
+    figures.requests++;
+    const data = sseEvents(response.body).map((event) => event.data);
+    if (data.includes('[DONE]')) figures.truncatedSuccesses++;
+    assert.ok(!data.includes('[DONE]'), 'a truncated choice presented as complete');
+    assert.ok(
+      data.some((payload) => payload.includes('"error"')),
+      `an error event ends it: ${response.body.slice(-300)}`,
+    );
   });
 
   it('an upstream that echoes the credentials back fails over, and the answer carries none of them', async () => {

@@ -13,6 +13,8 @@ import { runCli } from '../support/cli.ts';
 import { emptyFigures, publishFigures } from '../support/figures.ts';
 
 const figures = emptyFigures();
+/** Another client's prompt, which upstream 400s quote back: only a key holder may read it in /status. */
+const prompt = `private prompt ${Math.random().toString(36).slice(2)}`;
 
 /** Every 8-character piece of `secret`. */
 function pieces(secret: string): string[] {
@@ -52,7 +54,7 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
         upstream.faults = [fault];
         upstream.echoStatus = status;
       }
-      for (const kind of kinds) keep(`${fault} ${status} ${kind}`, await target.client.send(kind));
+      for (const kind of kinds) keep(`${fault} ${status} ${kind}`, await target.client.send(kind, { prompt }));
       for (const path of ['/v1/responses', '/v1/embeddings', '/v1/messages/count_tokens']) {
         const body = JSON.stringify({ model: 'chaos', input: 'x', max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
         keep(
@@ -101,6 +103,21 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
     figures.keyLeaks += leaks.length;
     console.log(`secrets sweep: ${target.secrets.all.length} credentials, ${outputs.length} outputs, ${leaks.length} leaks`);
     assert.deepEqual(leaks, []);
+  });
+
+  it('/status, /metrics and the dashboard without a key show no upstream address and no request text', () => {
+    const addresses = target.upstreams.map((upstream) => new URL(upstream.url).host);
+    const open = outputs.filter(
+      ({ where }) => where.endsWith('without a key') && !where.includes('/v1/') && !where.includes('/usage'),
+    );
+    assert.equal(open.length, 4);
+    for (const { where, text } of open) {
+      for (const address of addresses) assert.ok(!text.includes(address), `${where} shows ${address}`);
+      assert.ok(!text.includes(prompt), `${where} shows another client's prompt`);
+    }
+    // With a key, the texts are there: the check above is not passing for want of them.
+    const keyed = outputs.find(({ where }) => where === 'GET /status with the key')!;
+    assert.ok(keyed.text.includes('Incorrect API key provided'), '/status with a key tells the upstream error');
   });
 
   it('the sweep can fail: the echoing upstream did receive (and quote) each of its credentials', () => {

@@ -43,7 +43,9 @@ export type Fault =
   /** A stream that starts, then ends with an error event quoting every request header back. */
   | 'echo-in-stream'
   /** One byte of a valid answer every 200 ms: never complete within any sane deadline. */
-  | 'drip';
+  | 'drip'
+  /** A stream of two choices (`n: 2`): choice 0 finishes, choice 1 stops half-way, then a clean end without [DONE]. */
+  | 'two-choices-one-cut';
 
 export interface ChaosUpstream {
   readonly url: string;
@@ -148,7 +150,9 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
       case 'echo-in-stream': {
         const headers = exchange.request.headers;
         const values = Object.values(headers).flat().join(' | ');
-        const message = `Incorrect API key provided: ${values}; headers were ${JSON.stringify(headers)}`;
+        // The caller's prompt too, as providers quote a request back in their 400s.
+        const prompt = JSON.stringify(exchange.body?.messages?.at(-1)?.content ?? null);
+        const message = `Incorrect API key provided: ${values}; headers were ${JSON.stringify(headers)}; prompt was ${prompt}`;
         const error = { error: { message, type: 'invalid_request_error', code: 'invalid_api_key' } };
         // Echoed in a response header too, which no gateway should pass on.
         response.setHeader('x-echo', values.replace(/[^\x20-\x7e]/g, '?'));
@@ -160,6 +164,20 @@ export async function startChaosUpstream(options: ChaosOptions = {}): Promise<Ch
       }
       case 'drip':
         return drip(exchange, stream);
+      case 'two-choices-one-cut': {
+        response.writeHead(200, { 'content-type': 'text/event-stream' });
+        const first = answerPieces(6);
+        const second = answerPieces(12);
+        const event = (index: number, delta: object, finish: string | null = null) => {
+          const body = chunk(delta, finish) as { choices: Array<{ index: number }> };
+          body.choices[0]!.index = index;
+          return `data: ${JSON.stringify(body)}\n\n`;
+        };
+        let text = event(0, { role: 'assistant', content: '' }) + event(1, { role: 'assistant', content: '' });
+        for (const [index, piece] of first.entries()) text += event(0, { content: piece }) + event(1, { content: second[index] });
+        response.end(text + event(0, {}, 'stop'));
+        return;
+      }
       case 'endless-line':
       case 'endless-body':
         return endless(exchange, fault === 'endless-line' || stream, maxBytes);
