@@ -9,7 +9,8 @@ import { type Config, ConfigError, type ConfigInput, parseConfig } from '../conf
 import { secretsOf } from '../config/secrets.ts';
 import { createRouter, type Router } from '../router/router.ts';
 import { type CreatedStore, createStateStore, redisUrlOf } from '../state/create.ts';
-import { createMemoryResponseStore } from '../state/responses.ts';
+import { createMemoryResponseStore, type ResponseStore } from '../state/responses.ts';
+import { openRedisResponseStore } from '../state/responses-redis.ts';
 import type { StateStore } from '../state/store.ts';
 import { digestKeys, gatewayKeyId } from './auth.ts';
 import { answerClientError } from './client-errors.ts';
@@ -80,7 +81,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       () => router.status(),
       () => context.inflight,
     ),
-    responses: createMemoryResponseStore(config.responses),
+    responses: openResponseStore(config),
     keyDigests: digestKeys(config.server.apiKeys),
     keyIds: config.server.apiKeys.map(gatewayKeyId),
     usage: openLedger(config.usage, logger),
@@ -130,6 +131,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     context.usage?.close();
     if (ownsRouter) await router.close();
     if (created !== undefined) await store.close();
+    await context.responses.close();
     throw error;
   }
   const address = server.server.address() as AddressInfo;
@@ -174,6 +176,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         context.usage?.close();
         if (ownsRouter) await router.close();
         if (created !== undefined) await store.close();
+        await context.responses.close();
         logger.info('switchboard gateway closed');
         logger.flush();
       });
@@ -212,6 +215,13 @@ function openStateStore(config: Config, logger: Logger): CreatedStore {
     },
   });
   return created;
+}
+
+/** Stored Responses conversations: in the state's Redis when there is one (every replica sees them), else in memory. */
+function openResponseStore(config: Config): ResponseStore {
+  const url = redisUrlOf(config.state);
+  if (url === undefined) return createMemoryResponseStore(config.responses);
+  return openRedisResponseStore(url, { retentionMs: config.responses.retentionMs, prefix: `${config.state.prefix}:` });
 }
 
 /** The password of a Redis URL taken from REDIS_URL (one in the config is among the config's secrets). */

@@ -1,7 +1,7 @@
 // Stored Responses conversations in Redis, so every gateway replica can continue any of them.
 // One key per response (its JSON, expiring after the retention) and one per output item (the id
 // of its response, same expiry), for `item_reference`. Redis's own memory policy bounds the size.
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { SwitchboardError } from '../protocol/errors.ts';
 import type { OutputItem } from '../protocol/responses.ts';
 import type { ResponseStore, StoredResponse } from './responses.ts';
@@ -13,7 +13,36 @@ export interface RedisResponseStoreOptions {
   prefix?: string;
 }
 
-/** A ResponseStore over an ioredis client the caller owns (and closes). */
+/**
+ * A ResponseStore on its own connection to `url`, closed by its `close()`. A request never waits
+ * for an absent Redis: commands fail at once (a 503) and the connection keeps trying to return.
+ */
+export function openRedisResponseStore(url: string, options: RedisResponseStoreOptions & { timeoutMs?: number }): ResponseStore {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
+  });
+  // Outages are logged by the state store on the same Redis; here they surface as 503s.
+  redis.on('error', () => {});
+  redis.connect().catch(() => {});
+  const store = createRedisResponseStore(redis, options);
+  let closed = false;
+  return {
+    ...store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      redis.disconnect();
+    },
+  };
+}
+
+/** A ResponseStore over an ioredis client the caller owns (its `close()` leaves the client open). */
 export function createRedisResponseStore(redis: Redis, options: RedisResponseStoreOptions): ResponseStore {
   const prefix = options.prefix ?? 'switchboard:';
   const responseKey = (id: string) => `${prefix}response:${id}`;
@@ -45,6 +74,7 @@ export function createRedisResponseStore(redis: Redis, options: RedisResponseSto
       const keys = [responseKey(id), ...stored.output.map((item) => itemKey(item.id))];
       return (await reach(() => redis.del(...keys))) > 0;
     },
+    async close() {},
   };
 }
 

@@ -26,6 +26,8 @@ export interface ResponseStore {
   item(id: string): Promise<{ item: OutputItem; owner: string | null } | undefined>;
   /** True when something was deleted. */
   delete(id: string): Promise<boolean>;
+  /** Ends its connections, if it has any; safe to call twice. */
+  close(): Promise<void>;
 }
 
 export interface MemoryResponseStoreOptions {
@@ -97,5 +99,6 @@ export function createMemoryResponseStore(options: MemoryResponseStoreOptions): 
     async delete(id) {
       return remove(id);
     },
+    async close() {},
   };
 }
