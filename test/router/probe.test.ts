@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
+import { createRouter } from '../../src/router/router.ts';
 import { completion, openaiError, refusingUrl, startUpstream } from '../support/upstream.ts';
 import { routerFor } from './helpers.ts';
 
@@ -35,7 +36,11 @@ describe('active health checks', () => {
   it('a successful probe lets an open provider back in', async () => {
     const upstream = await startUpstream([{ status: 503, json: openaiError('down', 'server_error') }, { json: completion('.') }]);
     after(() => upstream.close());
-    const router = routerFor([upstream.url], { failureThreshold: 1, cooldownMs: 60_000, maxAttemptsPerProvider: 1 });
+    const router = routerFor([upstream.url], {
+      failureThreshold: 1,
+      maxAttemptsPerProvider: 1,
+      recovery: { probeDelaysMs: [60_000] },
+    });
     after(() => router.close());
     await assert.rejects(router.complete({ model: 'm', messages: [{ role: 'user', content: 'x' }] }));
     assert.equal(router.status().a!.state, 'open');
@@ -50,5 +55,24 @@ describe('active health checks', () => {
     after(() => router.close());
     for (let i = 0; i < 50 && upstream.requests.length < 2; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.ok(upstream.requests.length >= 2, 'probed at least twice');
+  });
+
+  it('background checks cover every configured model, spread over the interval, not all at once', async () => {
+    const upstream = await startUpstream([], { fallback: { json: completion('.') } });
+    after(() => upstream.close());
+    const models = { m1: 'a-1', m2: 'a-2', m3: 'a-3', m4: 'a-4' };
+    const router = createRouter({
+      providers: { a: { baseUrl: upstream.url, models } },
+      routing: { healthCheck: { intervalMs: 400, timeoutMs: 200 } },
+    });
+    after(() => router.close());
+    for (let i = 0; i < 100 && upstream.requests.length < 4; i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    const checks = upstream.requests.slice(0, 4);
+    assert.deepEqual(checks.map((request) => request.body.model).sort(), ['a-1', 'a-2', 'a-3', 'a-4'], 'every model once');
+    assert.ok(checks.every((request) => request.body.max_tokens === 1));
+    for (let index = 1; index < checks.length; index++) {
+      const gap = checks[index]!.receivedAt - checks[index - 1]!.receivedAt;
+      assert.ok(gap >= 60, `checks ${Math.round(gap)} ms apart: one every 100 ms, not a burst`);
+    }
   });
 });
