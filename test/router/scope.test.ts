@@ -114,7 +114,8 @@ describe('failure scope: what one failure of p/m#1 counts against', () => {
         failureThreshold: 5,
         retryDelayMs: 1,
         maxAttemptsPerProvider: 1,
-        timeouts: { responseMs: 200 },
+        // Only the hanging row needs a short response timeout; elsewhere a slow machine must not time out a healthy answer.
+        timeouts: { responseMs: row.entry === 'hang' ? 500 : 10_000 },
         recovery: { probeDelaysMs: [60_000], probeJitter: 0 },
       };
       const baseUrl = row.entry === 'refused' ? await refusingUrl() : server.url;
