@@ -46,7 +46,7 @@ describe('failover story', () => {
     const callersBefore = first.requests.filter((request) => !isProbe(request)).length;
     for (let i = 0; i < 5; i += 1) assert.equal((await router.complete(hello)).provider, 'b');
     await sleep(350);
-    assert.equal(router.status().a!.state, 'open', 'probes that get 503 keep it out');
+    assert.notEqual(router.status().a!.state, 'closed', 'probes that get 503 keep it out (open, or half-open while one runs)');
     assert.ok(first.requests.filter(isProbe).length >= 1, 'it was probed while down');
     assert.equal(first.requests.filter((request) => !isProbe(request)).length, callersBefore, 'no caller was its trial');
 
