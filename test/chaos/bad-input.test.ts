@@ -72,9 +72,7 @@ describe('bad input: limits at parse time, bounded echoes, memory back after a s
     assert.equal(answered.verdict, 'success', 'normal traffic still flows');
   });
 
-  it('errors from the HTTP parser (bad request line, bad header, huge headers) are a 4xx in OpenAI’s shape', {
-    todo: 'waiting on rel-core: parser errors in OpenAI shape (finding 9)',
-  }, async () => {
+  it('errors from the HTTP parser (bad request line, bad header, huge headers) are a 4xx in OpenAI’s shape', async () => {
     const cases: Array<[string, string]> = [
       ['a malformed request line', 'GARBAGE\r\n\r\n'],
       ['a header without a colon', 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'],
@@ -91,9 +89,7 @@ describe('bad input: limits at parse time, bounded echoes, memory back after a s
     }
   });
 
-  it('a 12 MB body gets a readable 413 in OpenAI’s shape, not a reset', {
-    todo: 'waiting on rel-core: a readable 413 (finding 9)',
-  }, async () => {
+  it('a 12 MB body gets a readable 413 in OpenAI’s shape, not a reset', async () => {
     const body = `{"model":"chaos","messages":[{"role":"user","content":"${'x'.repeat(12 * 1024 * 1024)}"}]}`;
     const response = await post('/v1/chat/completions', body);
     assert.equal(response.status, 413, `${response.status} ${response.body.slice(0, 200)}`);

@@ -1,16 +1,18 @@
 // The secrets sweep: credentials in every place a config holds them (providers' apiKey, custom and
-// Azure-style header values, the gateway's own keys), upstreams that echo every request header
-// back in errors, in error events mid-stream and in response headers, and then every output the
-// gateway has scanned for any key or any 8-character piece of one: bodies and headers of every
-// answer, SSE events, /status (with and without a key), /metrics, /usage, /v1/models, the
-// dashboard, its logs, and `switchboard status`.
+// Azure-style header values, the gateway's own keys, the Redis password), upstreams that echo every
+// request header back in errors, in error events mid-stream and in response headers, Redis going
+// away, and then every output the gateway has scanned for any key or any 8-character piece of one:
+// bodies and headers of every answer, SSE events, /status (with and without a key), /metrics,
+// /usage, /v1/models, the dashboard, its logs, and `switchboard status`.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { kinds } from '../support/chaos-client.ts';
+import { secret } from '../support/chaos-config.ts';
 import { type ChaosTarget, startChaosTarget } from '../support/chaos-target.ts';
 import type { Fault } from '../support/chaos-upstream.ts';
 import { runCli } from '../support/cli.ts';
 import { emptyFigures, publishFigures } from '../support/figures.ts';
+import { type RedisServer, startRedis } from '../support/redis.ts';
 
 const figures = emptyFigures();
 /** Another client's prompt, which upstream 400s quote back: only a key holder may read it in /status. */
@@ -25,14 +27,20 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
   let target: ChaosTarget;
   const outputs: Array<{ where: string; text: string }> = [];
 
+  let redis: RedisServer;
+
   before(async () => {
-    target = await startChaosTarget();
+    // A Redis with a password holds the shared state: its URL is a credential too.
+    const password = secret('rp');
+    redis = await startRedis(undefined, { password });
+    target = await startChaosTarget({ extra: { state: { redis: redis.url } }, extraSecrets: [password] });
   });
 
   after(async () => {
     if (target && !target.gateway.alive()) figures.crashes++;
     publishFigures('secrets', figures);
     await target?.dispose();
+    await redis?.close();
   });
 
   const keep = (where: string, response: { status: number; body: string; headers: object }) => {
@@ -70,8 +78,12 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
     // A near-miss key: the refusal must not quote it back.
     const nearMiss = `${target.secrets.gatewayKey.slice(0, -1)}!`;
     keep('near-miss key', await target.client.raw('GET', '/v1/models', { headers: { authorization: `Bearer ${nearMiss}` } }));
+    // Redis goes away and comes back: whatever the gateway says about it, it says without the password.
+    await redis.stop();
+    for (const kind of kinds) keep(`redis away, ${kind}`, await target.client.send(kind));
+    await redis.start();
     for (const upstream of target.upstreams) upstream.faults = [];
-    assert.equal(outputs.length, 40);
+    assert.equal(outputs.length, 44);
   });
 
   it('collects /status, /metrics, /usage, /v1/models, /healthz, the dashboard, the logs and `switchboard status`', async () => {
@@ -87,6 +99,7 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
     await new Promise((resolve) => setTimeout(resolve, 500)); // the logger writes asynchronously
     outputs.push({ where: 'gateway logs (stdout and stderr)', text: target.gateway.output() });
     assert.ok(target.gateway.output().includes('chat completion'), 'the request log was captured');
+    assert.match(target.gateway.output(), /redis/i, 'the gateway spoke of its Redis (which went away)');
   });
 
   it('finds no key and no 8-character piece of one anywhere', () => {

@@ -17,7 +17,7 @@ export interface ChaosSecrets {
 /** Per provider: an apiKey, a custom auth header, an Azure-style `api-key` header. */
 export function chaosConfig(
   urls: string[],
-  options: { server?: object; routing?: object } = {},
+  options: { server?: object; routing?: object; extra?: object; extraSecrets?: string[] } = {},
 ): { config: object; secrets: ChaosSecrets } {
   const gatewayKey = secret('gw');
   const all = [gatewayKey];
@@ -36,7 +36,9 @@ export function chaosConfig(
       models: { chaos: `chaos-${index}` },
     };
   }
+  all.push(...(options.extraSecrets ?? []));
   const config = {
+    ...options.extra,
     server: { apiKeys: [gatewayKey], drainMs: 3000, logLevel: 'info', ...options.server },
     providers,
     routing: {

@@ -17,12 +17,26 @@ export interface ChaosTarget {
 }
 
 export async function startChaosTarget(
-  options: { upstreams?: number; server?: object; routing?: object; upstream?: ChaosOptions; timeoutMs?: number } = {},
+  options: {
+    upstreams?: number;
+    server?: object;
+    routing?: object;
+    /** More top-level config (`state`, `usage`), and the secrets it holds. */
+    extra?: object;
+    extraSecrets?: string[];
+    upstream?: ChaosOptions;
+    timeoutMs?: number;
+  } = {},
 ): Promise<ChaosTarget> {
   const upstreams = await Promise.all(Array.from({ length: options.upstreams ?? 3 }, () => startChaosUpstream(options.upstream)));
   const { config, secrets } = chaosConfig(
     upstreams.map((upstream) => upstream.url),
-    { ...(options.server && { server: options.server }), ...(options.routing && { routing: options.routing }) },
+    {
+      ...(options.server && { server: options.server }),
+      ...(options.routing && { routing: options.routing }),
+      ...(options.extra && { extra: options.extra }),
+      ...(options.extraSecrets && { extraSecrets: options.extraSecrets }),
+    },
   );
   let gateway: GatewayProcess;
   try {
