@@ -35,9 +35,9 @@ export interface GatewayOptions {
   /** A router to serve instead of creating one from `config`; the gateway then leaves closing it to the caller. */
   router?: Router;
   /**
-   * The state store to count spend in (and, for a router the gateway creates, to keep health in);
-   * default one made from `state` (Redis when `state.redis` or REDIS_URL is set, else memory).
-   * A store passed in is left open on close.
+   * The state store for the router the gateway creates (health, rate limits, probe leases) and for
+   * spend; default the `router`'s when one is given, else one made from `state` (Redis when
+   * `state.redis` or REDIS_URL is set, else memory). A store passed in is left open on close.
    */
   store?: StateStore;
 }
@@ -68,10 +68,11 @@ const loopback = '127.0.0.1';
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let config = parseConfig(options.config);
   const logger = await createLogger(options.logger, config.server.logLevel);
-  const created = options.store === undefined ? openStateStore(config, logger) : undefined;
-  const store = options.store ?? created!.store;
+  // A router passed in keeps its own store; otherwise the gateway makes the one the config asks for.
+  const created = options.store === undefined && options.router === undefined ? openStateStore(config, logger) : undefined;
+  const store = options.store ?? options.router?.store ?? created!.store;
   await store.ready();
-  const router = options.router ?? createRouter(config);
+  const router = options.router ?? createRouter(config, { store });
   const ownsRouter = options.router === undefined;
 
   const context: GatewayContext = {
