@@ -143,6 +143,23 @@ describe('Responses request → canonical', () => {
     assert.equal(canonical({ input: 'x', tool_choice: 'required' }).tool_choice, undefined);
   });
 
+  it('lists built-in tools, sends web search as web_search_options and the others as they came', () => {
+    const body = {
+      model: 'llama',
+      input: 'x',
+      tools: [
+        { type: 'web_search', search_context_size: 'high' },
+        { type: 'file_search', vector_store_ids: ['vs_1'] },
+      ],
+      tool_choice: { type: 'code_interpreter' },
+    };
+    const request = parseResponsesRequest(body);
+    assert.deepEqual(request.builtinTools, ['web_search', 'file_search', 'code_interpreter']);
+    const chat = chatRequestFromResponses(request, []);
+    assert.deepEqual(chat.web_search_options, { search_context_size: 'high' });
+    assert.deepEqual(chat.tools, [{ type: 'file_search', vector_store_ids: ['vs_1'] }]);
+  });
+
   it('refuses bad input with a 400 naming the parameter', () => {
     const cases: Array<[unknown, string]> = [
       [{ input: 'x' }, 'model'],
