@@ -102,6 +102,12 @@ export function createMetrics(status: () => Record<string, ProviderStatus>, infl
     labelNames: ['provider', 'model'] as const,
     registers,
   });
+  const hedges = new Counter({
+    name: 'switchboard_hedges_total',
+    help: 'Hedged attempts (started alongside a late one) by provider: started, and won (answered first).',
+    labelNames: ['provider', 'outcome'] as const,
+    registers,
+  });
   const recovered = new Counter({
     name: 'switchboard_stream_recoveries_total',
     help: 'Broken streams continued on another provider from the text already delivered.',
@@ -160,6 +166,10 @@ export function createMetrics(status: () => Record<string, ProviderStatus>, infl
       for (let index = 0; index < tried.length; index++) {
         const attempt = tried[index]!;
         attempts.inc({ provider: attempt.provider, outcome: attempt.outcome });
+        if (attempt.hedge) {
+          hedges.inc({ provider: attempt.provider, outcome: 'started' });
+          if (attempt.outcome === 'ok') hedges.inc({ provider: attempt.provider, outcome: 'won' });
+        }
         attemptSeconds.observe({ provider: attempt.provider, outcome: attempt.outcome }, attempt.latencyMs / 1000);
         const next = tried[index + 1];
         if (next !== undefined && next.provider !== attempt.provider)

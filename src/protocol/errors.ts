@@ -28,6 +28,10 @@ export interface Attempt {
   /** Short reason, never containing credentials. */
   reason?: string;
   latencyMs: number;
+  /** True when the attempt was started as a hedge (another was late with its first content). */
+  hedge?: boolean;
+  /** USD estimated for an attempt abandoned after it was sent (a hedge that lost): its input tokens at the input price. */
+  costUsd?: number;
 }
 
 export interface SwitchboardErrorInit {

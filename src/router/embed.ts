@@ -6,7 +6,7 @@ import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/erro
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
-import { allFailed } from './failover.ts';
+import { allFailed } from './outcomes.ts';
 import type { Provider } from './provider.ts';
 import type { Run } from './run.ts';
 

@@ -4,18 +4,20 @@
 // answered, the most telling error. An open circuit is never tried while a closed one can
 // answer; when none can, one caller request may be the trial whose success closes it.
 import type { Config } from '../config/schema.ts';
-import type { ChatRequest } from '../protocol/chat.ts';
-import { errorTypeFor, SwitchboardError } from '../protocol/errors.ts';
+import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
 import { readRateLimit } from '../providers/rate-limit.ts';
-import { unfitError, unservable } from './capabilities.ts';
-import { actionFor, consequenceFor, failureScope, isQuickRetry } from './classify.ts';
+import { unfitError } from './capabilities.ts';
+import { type Action, actionFor, consequenceFor, failureScope, isQuickRetry } from './classify.ts';
 import type { Deployment } from './deployment.ts';
+import { abandonedCost, estimateTokens, fits, inputTokensOf, raiseFloor } from './fit.ts';
+import { type AttemptOptions, race, type Tried } from './hedge.ts';
+import { allFailed, noProvider, summarize } from './outcomes.ts';
 import { planCandidates } from './plan.ts';
 import { jitter, type Run } from './run.ts';
 import { type StrategyContext, spreadByWeight, strategies } from './strategies.ts';
-import { estimateInputTokens } from './tokens.ts';
+
 import type { FailoverTracker } from './tracker.ts';
 import type { SmoothWeights } from './weighted.ts';
 
@@ -47,7 +49,14 @@ type Routed = Run<{ model: string }>;
 type Outcome<T> = { value: T } | { error: SwitchboardError; final: boolean };
 
 /** One attempt on one deployment. */
-export type Attempter<T> = (deployment: Deployment, run: Routed) => Promise<T>;
+export type Attempter<T> = (deployment: Deployment, run: Routed, options?: AttemptOptions) => Promise<T>;
+
+/** How a request is hedged (streams): the delay per deployment, the hedges it may start, how to release a loser's value. */
+export interface Hedging<T> {
+  delayMs(deployment: Deployment): number | undefined;
+  budget: { left: number };
+  dispose?(value: T): unknown;
+}
 
 export class Failover {
   readonly #state: RoutingState;
@@ -61,13 +70,19 @@ export class Failover {
    * the answer after that one attempt, unless `contentPolicyFallbacks` names models for it; a
    * request no deployment of any of these models can take is a 400 saying why.
    */
-  async route<T>(run: Routed, attempt: Attempter<T>): Promise<{ value: T; deployment: Deployment; model: string }> {
+  async route<T>(
+    run: Routed,
+    attempt: Attempter<T>,
+    hedging?: Hedging<T>,
+  ): Promise<{ value: T; deployment: Deployment; model: string }> {
     const routing = this.#state.config.routing;
     const asked = run.request.model;
     const chain = [asked, ...(ownValue(routing.fallbacks, asked) ?? [])];
     let refusal: SwitchboardError | undefined;
-    for (const model of chain) {
-      const outcome = await this.routeModel(model, run, attempt);
+    for (const [index, model] of chain.entries()) {
+      // A hedge may start on a later model of the chain when this one has no candidate left.
+      const spill = (running: ReadonlySet<string>) => this.#firstOf(chain.slice(index + 1), run, running);
+      const outcome = await this.routeModel(model, run, attempt, new Set(), hedging, spill);
       if ('value' in outcome) return { ...outcome.value, model: outcome.value.deployment.model };
       if (outcome.final) throw this.#withAttempts(outcome.error, run);
       if (outcome.error.kind === 'content-policy') return this.#policyFallback(run, attempt, outcome.error);
@@ -113,11 +128,30 @@ export class Failover {
     return readyAt - now;
   }
 
+  /** The first deployment, in plan order, of the first of `models` that has one available now and not in `running`. */
+  #firstOf(models: readonly string[], run: Routed, running: ReadonlySet<string>): Deployment | undefined {
+    const tracker = this.#state.tracker;
+    const now = Date.now();
+    for (const model of models) {
+      const candidates = (this.#state.byModel.get(model) ?? []).filter(
+        (deployment) =>
+          !running.has(deployment.id) &&
+          !run.spent.has(deployment.id) &&
+          (run.only === undefined || run.only.has(deployment.provider.name)),
+      );
+      const first = this.#plan(run, model, candidates, (id) => tracker.isAvailable(id, now))[0];
+      if (first !== undefined) return first;
+    }
+    return undefined;
+  }
+
   async routeModel<T>(
     model: string,
     run: Routed,
     attempt: Attempter<T>,
     exclude: ReadonlySet<string> = new Set(),
+    hedging?: Hedging<T>,
+    spill?: (running: ReadonlySet<string>) => Deployment | undefined,
   ): Promise<Outcome<{ value: T; deployment: Deployment }>> {
     const routing = this.#state.config.routing;
     const tracker = this.#state.tracker;
@@ -125,10 +159,10 @@ export class Failover {
     const all = this.#state.byModel.get(model) ?? [];
     const serving = only === undefined ? all : all.filter((deployment) => only.has(deployment.provider.name));
     const tries = new Map<string, number>();
-    const excluded = new Set<string>(exclude);
+    const excluded = new Set<string>([...exclude, ...run.spent]);
     const eligible = (deployment: Deployment) =>
       !excluded.has(deployment.id) && (tries.get(deployment.id) ?? 0) < routing.maxAttemptsPerProvider;
-    await this.#estimate(run, serving);
+    await estimateTokens(run, serving);
     let lastError: SwitchboardError | undefined;
     let trialTaken = false;
     for (let waits = 0; ; waits += 1) {
@@ -146,13 +180,34 @@ export class Failover {
           trial = true;
         }
         if (run.signal.aborted) return { error: run.abortError(), final: true };
-        if (
-          !trial &&
-          (!eligible(deployment) || !this.#fits(run, deployment) || !tracker.isAvailable(deployment.id, Date.now()))
-        ) {
+        if (!trial && (!eligible(deployment) || !fits(run, deployment) || !tracker.isAvailable(deployment.id, Date.now()))) {
           continue;
         }
-        let result = await this.#tryOnce(deployment, run, attempt, tries);
+        let result: Tried<T> | { error: SwitchboardError };
+        if (hedging !== undefined && !trial) {
+          const raced = await race(deployment, {
+            start: (candidate, options) => this.#tryOnce(candidate, run, attempt, tries, options),
+            delayMs: (candidate) => hedging.delayMs(candidate),
+            budget: hedging.budget,
+            next: (running) => this.#hedgeCandidate(run, model, serving, eligible, running) ?? spill?.(running),
+            failed: (candidate, error) => {
+              lastError = error;
+              run.spent.add(candidate.id);
+              return this.#settle(run, candidate, error, false, excluded);
+            },
+            lost: (candidate) => abandonedCost(run, candidate),
+            ...(hedging.dispose && { dispose: hedging.dispose }),
+          });
+          if ('value' in raced) return { value: { value: raced.value, deployment: raced.deployment } };
+          if (!raced.alone) {
+            if (raced.action === 'return') return { error: run.signal.aborted ? run.abortError() : raced.error, final: true };
+            if (raced.action === 'policy-fallback') return { error: raced.error, final: false };
+            continue;
+          }
+          result = { error: raced.error };
+        } else {
+          result = await this.#tryOnce(deployment, run, attempt, tries);
+        }
         if ('error' in result && isQuickRetry(result.error) && eligible(deployment) && !run.signal.aborted && !trial) {
           this.recordFailure(deployment, result.error);
           await run.sleep(jitter(routing.retryDelayMs));
@@ -161,16 +216,14 @@ export class Failover {
         if ('value' in result) return { value: { value: result.value, deployment } };
         const error = result.error;
         lastError = error;
-        const action = this.recordFailure(deployment, error, trial);
+        const action = this.#settle(run, deployment, error, trial, excluded);
         if (action === 'return') return { error: run.signal.aborted ? run.abortError() : error, final: true };
         if (action === 'policy-fallback') return { error, final: false };
-        if (action === 'larger-context') this.#tooLong(run, deployment);
-        if (action !== 'skip-until-reset') for (const id of this.#reach(deployment, error)) excluded.add(id);
       }
       // Nothing answered: wait for the earliest rate-limit reset if the deadline allows. An open
       // circuit is not waited on: the caller is better told at once when it may come back.
       const waiting = serving.filter(
-        (deployment) => eligible(deployment) && this.#fits(run, deployment) && tracker.isHealthy(deployment.id),
+        (deployment) => eligible(deployment) && fits(run, deployment) && tracker.isHealthy(deployment.id),
       );
       if (waiting.length === 0 || waits >= routing.maxAttemptsPerProvider || run.signal.aborted) break;
       const readyAt = Math.min(...waiting.map((deployment) => tracker.readyAt(deployment.id, Date.now())));
@@ -183,42 +236,25 @@ export class Failover {
     return { error: noProvider(model, run, this.#untilReady([model])), final: false };
   }
 
-  /**
-   * Estimates the request's input tokens when some deployment of `serving` states a window,
-   * counting with the tokenizer only when the free bound does not fit the smallest of them.
-   */
-  async #estimate(run: Routed, serving: readonly Deployment[]): Promise<void> {
-    const needs = run.needs;
-    if (needs === undefined) return;
-    let smallest = Number.POSITIVE_INFINITY;
-    for (const deployment of serving) smallest = Math.min(smallest, deployment.capabilities.contextTokens ?? smallest);
-    if (smallest === Number.POSITIVE_INFINITY) return;
-    const known = run.tokens;
-    if (known !== undefined && (known.counted || known.input + needs.outputTokens <= smallest)) return;
-    const { tokens, counted } = await estimateInputTokens(run.request as unknown as ChatRequest, smallest);
-    run.tokens = { input: tokens, counted };
+  /** Records a failed attempt and leaves out what it speaks for; returns the failover action. */
+  #settle(run: Routed, deployment: Deployment, error: SwitchboardError, trial: boolean, excluded: Set<string>): Action {
+    const action = this.recordFailure(deployment, error, trial);
+    if (action === 'larger-context') raiseFloor(run, deployment);
+    if (action !== 'skip-until-reset') for (const id of this.#reach(deployment, error)) excluded.add(id);
+    return action;
   }
 
-  /** The tokens the request is taken to need: the estimate, raised past any window that refused it. */
-  #inputTokens(run: Routed): number | undefined {
-    if (run.tokens === undefined) return run.floorTokens > 0 ? run.floorTokens : undefined;
-    return Math.max(run.tokens.input, run.floorTokens);
-  }
-
-  /** Whether the deployment can take the request as far as is known now (its features, its output, its window). */
-  #fits(run: Routed, deployment: Deployment): boolean {
-    return run.needs === undefined || unservable(deployment.capabilities, run.needs, this.#inputTokens(run)) === undefined;
-  }
-
-  /**
-   * A deployment said the request is too long: it is more than that deployment's window, so
-   * deployments with a window no larger are left out too; an unknown window rules out only itself.
-   */
-  #tooLong(run: Routed, deployment: Deployment): void {
-    const window = deployment.capabilities.contextTokens;
-    if (window === undefined) return;
-    const output = run.needs?.outputTokens ?? 0;
-    run.floorTokens = Math.max(run.floorTokens, window - output + 1);
+  /** The next deployment of this model to hedge with: the plan's first that is not already running. */
+  #hedgeCandidate(
+    run: Routed,
+    model: string,
+    serving: readonly Deployment[],
+    eligible: (deployment: Deployment) => boolean,
+    running: ReadonlySet<string>,
+  ): Deployment | undefined {
+    const now = Date.now();
+    const candidates = serving.filter((deployment) => eligible(deployment) && !running.has(deployment.id));
+    return this.#plan(run, model, candidates, (id) => this.#state.tracker.isAvailable(id, now))[0];
   }
 
   /** The model's candidates that can take the request now, in the order to try them; records the ones that never can. */
@@ -229,7 +265,7 @@ export class Failover {
       strategy: run.strategy,
       context: this.#strategyContext(model),
       needs,
-      inputTokens: this.#inputTokens(run),
+      inputTokens: inputTokensOf(run),
       available,
       headroomLimit: this.#state.config.routing.rateLimitHeadroom,
       ...(this.#state.severalKeys &&
@@ -278,7 +314,8 @@ export class Failover {
     run: Routed,
     attempt: Attempter<T>,
     tries: Map<string, number>,
-  ): Promise<{ value: T } | { error: SwitchboardError }> {
+    options?: AttemptOptions,
+  ): Promise<Tried<T>> {
     const tracker = this.#state.tracker;
     tries.set(deployment.id, (tries.get(deployment.id) ?? 0) + 1);
     tracker.countRequest(deployment.id);
@@ -286,23 +323,25 @@ export class Failover {
     const started = performance.now();
     const provider = deployment.provider.name;
     try {
-      const value = await attempt(deployment, run);
+      const value = await attempt(deployment, run, options);
       const latencyMs = performance.now() - started;
       tracker.recordSuccess(deployment.id, latencyMs);
-      run.attempts.push({ provider, model: deployment.providerModel, status: 200, outcome: 'ok', latencyMs });
-      return { value };
+      const record: Attempt = { provider, model: deployment.providerModel, status: 200, outcome: 'ok', latencyMs };
+      run.attempts.push(record);
+      return { value, attempt: record };
     } catch (thrown) {
       const error = this.#asError(thrown, deployment);
       const status = error.kind === 'connect' || error.kind === 'timeout' || error.kind === 'aborted' ? 0 : error.status;
-      run.attempts.push({
+      const record: Attempt = {
         provider,
         model: deployment.providerModel,
         status,
         outcome: error.kind,
         reason: error.message,
         latencyMs: performance.now() - started,
-      });
-      return { error };
+      };
+      run.attempts.push(record);
+      return { error, attempt: record };
     } finally {
       tracker.store.count(deployment.id, 'inflight', -1);
     }
@@ -374,60 +413,4 @@ export class Failover {
     if (error.attempts.length > 0 || run.attempts.length === 0) return error;
     return error.with({ attempts: run.attempts });
   }
-}
-
-/**
- * A failure in words that carry no upstream or caller text: its kind, the upstream's status and a
- * code that looks like an identifier (`server (HTTP 503, overloaded)`, `timeout (upstream_timeout)`).
- * An upstream's message can quote a request (a 400 naming the prompt) or an address; this cannot.
- */
-export function summarize(error: SwitchboardError): string {
-  const details: string[] = [];
-  if (error.kind !== 'connect' && error.kind !== 'timeout' && error.status > 0) details.push(`HTTP ${error.status}`);
-  if (error.code !== null && /^[A-Za-z0-9_.-]{1,64}$/.test(error.code)) details.push(error.code);
-  return details.length > 0 ? `${error.kind} (${details.join(', ')})` : error.kind;
-}
-
-/** A wait hint only when it is one: positive and finite. */
-function hint(retryAfterMs: number | undefined): { retryAfterMs?: number } {
-  return retryAfterMs !== undefined && retryAfterMs > 0 && Number.isFinite(retryAfterMs) ? { retryAfterMs } : {};
-}
-
-function noProvider(model: string, run: Routed, retryAfterMs?: number): SwitchboardError {
-  return new SwitchboardError({
-    message: `no provider for "${model}" is available now (all cooling down or rate-limited)`,
-    status: 503,
-    type: 'server_error',
-    code: 'no_provider_available',
-    kind: 'server',
-    attempts: run.attempts,
-    ...hint(retryAfterMs),
-  });
-}
-
-const kindOfStatus = { 404: 'model-not-found', 429: 'rate-limited', 503: 'server', 504: 'timeout' } as const;
-
-/**
- * The error for "every candidate failed": the most telling status (404 or 504 when every attempt
- * failed that way, 429 when any was rate-limited, else 503), every attempt listed, and when to
- * come back if that is known.
- */
-export function allFailed(run: Routed, retryAfterMs?: number): SwitchboardError {
-  const attempts = run.attempts;
-  if (attempts.length === 0) return noProvider(run.request.model, run, retryAfterMs);
-  const kinds = new Set(attempts.map((attempt) => attempt.outcome));
-  const only = kinds.size === 1 ? [...kinds][0] : undefined;
-  const status = only === 'model-not-found' ? 404 : only === 'timeout' ? 504 : kinds.has('rate-limited') ? 429 : 503;
-  const list = attempts.map(
-    (attempt) => `${attempt.provider} (${attempt.status || attempt.outcome}: ${attempt.reason ?? attempt.outcome})`,
-  );
-  return new SwitchboardError({
-    message: `every provider failed for "${run.request.model}": ${list.join('; ')}`,
-    status,
-    type: errorTypeFor(status),
-    code: 'all_providers_failed',
-    kind: kindOfStatus[status],
-    attempts,
-    ...hint(retryAfterMs),
-  });
 }

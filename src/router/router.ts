@@ -25,7 +25,7 @@ import {
   embeddingsUnavailable,
   notAnEmbeddingModel,
 } from './embed.ts';
-import { type Attempter, Failover, type RoutingState } from './failover.ts';
+import { type Attempter, Failover, type Hedging, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import { type ProbeResult, probeDeployment } from './probe.ts';
 import { buildProviders, encodeFor, type Provider } from './provider.ts';
@@ -209,8 +209,12 @@ export class Router {
     const run = this.#begin({ ...request, stream: true }, options);
     try {
       const context = this.#streamContext;
-      const { value, deployment, model } = await this.#failover.route(run, (deployment) => openSegment(deployment, run, context));
-      return new StreamResult({
+      const { value, deployment, model } = await this.#failover.route(
+        run,
+        (deployment, _run, attempt) => openSegment(deployment, run, context, undefined, attempt),
+        this.#hedging(run.request.model),
+      );
+      const result = new StreamResult({
         provider: deployment.provider.name,
         deployment: deployment.id,
         model,
@@ -222,6 +226,9 @@ export class Router {
           run.finish();
         },
       });
+      // Hedges that lost were sent and may be billed: their estimate is part of the answer's cost.
+      result.costUsd = run.abandonedCostUsd;
+      return result;
     } catch (error) {
       run.finish();
       throw error;
@@ -340,6 +347,27 @@ export class Router {
     noteUsage: (deployment, usage) => this.#noteUsage(deployment, usage),
     recover: (run, model, text, exclude) => this.#recover(run, model, text, exclude),
   };
+
+  /** How a stream for `model` is hedged (routing.hedging and its per-model overrides); undefined when it is not. */
+  #hedging(model: string): Hedging<Segment> | undefined {
+    const settings = this.#state.config.routing.hedging;
+    const override = ownValue(settings.models, model);
+    const maxHedges = override?.maxHedges ?? settings.maxHedges;
+    if (!(override?.enabled ?? settings.enabled) || maxHedges <= 0) return undefined;
+    const delayMs = override?.delayMs ?? settings.delayMs;
+    const { percentile, minSamples, minDelayMs } = settings;
+    return {
+      budget: { left: maxHedges },
+      delayMs:
+        delayMs === 'auto'
+          ? (deployment) => {
+              const learned = this.#firstTokens.percentile(deployment.id, percentile, minSamples);
+              return learned === undefined ? undefined : Math.max(minDelayMs, learned);
+            }
+          : () => delayMs,
+      dispose: (segment) => segment.close(),
+    };
+  }
 
   /** Folds the share of input read from the prompt cache into the deployment's average (for `cheapest`); returns the answer's cost. */
   #noteUsage(deployment: Deployment, usage: Usage | undefined | null): number | undefined {

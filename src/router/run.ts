@@ -25,6 +25,10 @@ export class Run<Request extends { model: string } = ChatRequest> {
   floorTokens = 0;
   /** Deployments left out because they cannot take the request (by id), with the model they serve. */
   readonly unfit = new Map<string, { model: string; reason: Unfit }>();
+  /** Deployments that failed as part of a hedged race: not tried again in this request. */
+  readonly spent = new Set<string>();
+  /** USD estimated for attempts abandoned after they were sent (hedges that lost). */
+  abandonedCostUsd: number | undefined;
   /** The conversation key the request is pinned by, when affinity applies. */
   affinityKey: string | undefined;
   readonly #controller = new AbortController();

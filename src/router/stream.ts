@@ -16,6 +16,7 @@ import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
 import { addCost } from './cost.ts';
 import type { Deployment } from './deployment.ts';
+import type { AttemptOptions } from './hedge.ts';
 import { encodeFor, type Provider } from './provider.ts';
 import type { Run } from './run.ts';
 
@@ -136,28 +137,42 @@ export async function openSegment(
   run: Run,
   context: StreamContext,
   continuation?: Continuation,
+  options: AttemptOptions = {},
 ): Promise<Segment> {
   const { provider, target, model } = deployment;
   const { timeouts, responseModel, limits } = context.config().routing;
   const controller = new AbortController();
   const onRunAbort = () => controller.abort(run.signal.reason);
   run.signal.addEventListener('abort', onRunAbort, { once: true });
+  const attemptSignal = options.signal;
+  const onAttemptAbort = () => controller.abort(attemptSignal?.reason);
+  attemptSignal?.addEventListener('abort', onAttemptAbort, { once: true });
   const firstTokenMs = Math.max(1, Math.min(context.firstTokenMs(deployment), run.remainingMs()));
-  const timer = setTimeout(
-    () => controller.abort(streamError(provider.name, 'first_token_timeout', `no content within ${firstTokenMs} ms`, 'timeout')),
-    firstTokenMs,
-  );
+  const timeOut = () =>
+    controller.abort(streamError(provider.name, 'first_token_timeout', `no content within ${firstTokenMs} ms`, 'timeout'));
+  // One timer per attempt: at the hedge delay (when it comes before the deadline) it starts the
+  // hedge and re-arms itself for the rest of the first-token deadline.
+  const late = options.late !== undefined && options.late.afterMs < firstTokenMs ? options.late : undefined;
+  let timer =
+    late === undefined
+      ? setTimeout(timeOut, firstTokenMs)
+      : setTimeout(() => {
+          timer = setTimeout(timeOut, firstTokenMs - late.afterMs);
+          late.start();
+        }, late.afterMs);
   const started = performance.now();
   let events: AsyncIterator<SseEvent> | undefined;
   let release: (() => void) | undefined;
   const close = async (abort = true) => {
     clearTimeout(timer);
     run.signal.removeEventListener('abort', onRunAbort);
+    attemptSignal?.removeEventListener('abort', onAttemptAbort);
     // Aborting builds an error with a stack: worth skipping on every stream that ended cleanly.
     if (abort || release === undefined) controller.abort();
     else release?.();
     await events?.return?.();
   };
+  if (attemptSignal?.aborted) onAttemptAbort();
   try {
     const wire = encodeFor(provider, continuationRequest(run.request, continuation), target);
     const response = await context.transport().open(provider.endpoint, wire, {
@@ -259,7 +274,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
   const finished = () => choices.size > 0 && [...choices.values()].every(Boolean);
   const multiChoice = () => choices.size > 1 || (run.request.n ?? 1) > 1;
   let usageBefore: Usage | undefined;
-  let costBefore: number | undefined;
+  let costBefore: number | undefined = result.costUsd;
   let identity: { id: string; created: number } | undefined;
   const broken = new Set<string>();
   let complete = false;

@@ -87,6 +87,20 @@ describe('gateway observability', () => {
     assert.match(text, /process_cpu_user_seconds_total/);
   });
 
+  it('counts hedges started and won in /metrics', bounded, async (t) => {
+    const slow = await upstream(t, [{ delayMs: 3000, sse: textChunks('late') }]);
+    const fast = await upstream(t, [{ sse: textChunks('hedged hi') }]);
+    const routing = { hedging: { delayMs: 50 } };
+    const switchboard = await gateway(t, providersFor([slow.url, fast.url], { routing }));
+    const response = await post(switchboard, { ...hello, stream: true });
+    assert.match(await response.text(), /hedged/);
+    assert.equal(response.headers.get('x-switchboard-provider'), 'second');
+    await slow.waitForClose(0, 2000);
+    const text = await (await fetch(`${switchboard.url}/metrics`)).text();
+    assert.ok(text.includes('switchboard_hedges_total{provider="second",outcome="started"} 1'), text);
+    assert.ok(text.includes('switchboard_hedges_total{provider="second",outcome="won"} 1'));
+  });
+
   it('serves the dashboard page, which polls /status', bounded, async (t) => {
     const first = await upstream(t);
     const switchboard = await gateway(t, providersFor([first.url]));
