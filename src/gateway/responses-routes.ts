@@ -14,7 +14,9 @@ export function responsesDialect(context: GatewayContext): Dialect {
   return createResponsesDialect({
     store: context.responses,
     providersForTools: (model, tools) => providersForTools(context, model, tools),
-    onStoreError: (error) => context.logger.warn({ err: error }, 'a response could not be stored'),
+    // The message only: a driver's error (its cause) may name the store's address.
+    onStoreError: (error) =>
+      context.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'a response could not be stored'),
   });
 }
 

@@ -53,5 +53,9 @@ describe('Responses conversations in Redis', () => {
     assert.doesNotMatch(error.message, /redis:\/\//);
     assert.equal(openai.requests.length, 1);
     assert.equal(anthropic.requests.length, 0);
+    // A new conversation needs nothing stored: it is answered, and only its saving fails (logged).
+    openai.script.push({ json: completion('Answered without Redis.') });
+    const fresh = await sdk.responses.create({ model: 'llama', input: 'New topic' });
+    assert.equal(fresh.output_text, 'Answered without Redis.');
   });
 });
