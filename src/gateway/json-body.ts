@@ -47,11 +47,12 @@ function closingQuote(text: string, open: number): number {
 }
 
 /** Installs the JSON parser for every content type; `maxDepth` is read per request, so a reload applies. */
-export function installJsonParser(server: FastifyInstance, maxDepth: () => number): void {
+export function installJsonParser(server: FastifyInstance, maxDepth: () => number, noteBody?: (bytes: number) => void): void {
   const parse = server.getDefaultJsonParser('error', 'error') as unknown as BodyParser;
   // curl -d sends form encoding and fetch sends text/plain unless told otherwise: parse any body as JSON.
   server.removeContentTypeParser(['application/json', 'text/plain']);
   server.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    noteBody?.((body as string).length);
     const limit = maxDepth();
     if (nestsDeeperThan(body as string, limit)) {
       done(

@@ -19,6 +19,7 @@ import { dialectForPath } from './endpoints.ts';
 import { answerRequestTimeout, toHttpError } from './errors.ts';
 import { installJsonParser } from './json-body.ts';
 import { createLogger, type LoggerOption } from './logger.ts';
+import { createIdleCollector } from './memory.ts';
 import { createMetrics } from './metrics.ts';
 import { registerRoutes } from './routes.ts';
 import { openLedger } from './usage.ts';
@@ -114,7 +115,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // Before Fastify's own listener, which then finds the socket closed and leaves it.
   server.server.prependListener('clientError', answerRequestTimeout);
-  installJsonParser(server, () => config.server.maxJsonDepth);
+  const collector = createIdleCollector();
+  installJsonParser(server, () => config.server.maxJsonDepth, collector.noteBody);
   registerRoutes(server, context);
 
   const open = config.server.apiKeys.length === 0;
@@ -173,6 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close(graceMs = config.server.drainMs) {
       closed ??= drain(server, context, graceMs).then(async () => {
+        collector.stop();
         // Every request has finished: the rows queued for them are written before the file closes.
         context.usage?.close();
         if (ownsRouter) await router.close();

@@ -1,0 +1,47 @@
+// Finding 9 of issue 9 (memory): after a storm of large bad bodies the gateway stayed at the storm's
+// size once idle. The idle collector runs one full collection after a pause that follows enough
+// large bodies, and none for ordinary traffic.
+import assert from 'node:assert/strict';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createIdleCollector } from '../../src/gateway/memory.ts';
+
+async function majorCollectionsDuring(action: () => Promise<void>): Promise<number> {
+  let major = 0;
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) major += 1;
+    }
+  });
+  observer.observe({ entryTypes: ['gc'] });
+  try {
+    await action();
+    await sleep(50);
+  } finally {
+    observer.disconnect();
+  }
+  return major;
+}
+
+describe('idle collector', () => {
+  it('collects once after a pause that follows enough large bodies', { timeout: 10_000 }, async () => {
+    const collector = createIdleCollector(1024 * 1024, 100);
+    const collections = await majorCollectionsDuring(async () => {
+      for (let index = 0; index < 4; index++) collector.noteBody(512 * 1024);
+      await sleep(600);
+    });
+    collector.stop();
+    assert.ok(collections >= 1, `${collections} full collections`);
+  });
+
+  it('does nothing for small bodies, however many', { timeout: 10_000 }, async () => {
+    const collector = createIdleCollector(1024 * 1024, 100);
+    const collections = await majorCollectionsDuring(async () => {
+      for (let index = 0; index < 10_000; index++) collector.noteBody(4 * 1024);
+      await sleep(400);
+    });
+    collector.stop();
+    assert.equal(collections, 0);
+  });
+});
