@@ -7,12 +7,15 @@ import { SwitchboardError } from '../protocol/errors.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
 import { pathOf } from './errors.ts';
 
-/** Collects `METHOD /path` for every route registered after this call (the 405 catch-alls and HEAD left out). */
+/** The legacy text completions endpoint, answered only to say it is not served. */
+export const legacyCompletionsPath = '/v1/completions';
+
+/** Collects `METHOD /path` for every route registered after this call (the 405 catch-alls, HEAD and the legacy path left out). */
 export function collectEndpoints(server: FastifyInstance): readonly string[] {
   const endpoints: string[] = [];
   server.addHook('onRoute', (route) => {
-    if (typeof route.method !== 'string' || route.method === 'HEAD') return;
-    endpoints.push(`${route.method} ${route.url.replace(/\/\*$/, '/{id}')}`);
+    if (typeof route.method !== 'string' || route.method === 'HEAD' || route.url === legacyCompletionsPath) return;
+    endpoints.push(`${route.method} ${route.url.replace(/\/\*$/, '/{id}').replace(/:(\w+)/g, '{$1}')}`);
   });
   return endpoints;
 }

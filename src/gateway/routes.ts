@@ -12,7 +12,7 @@ import type { GatewayContext } from './context.ts';
 import { createCountTokensHandler } from './count-tokens.ts';
 import { anthropicDialect, type Dialect, openaiDialect } from './dialects.ts';
 import { createEmbeddingsHandler } from './embeddings.ts';
-import { clip, collectEndpoints, dialectForPath, legacyCompletions, routeNotFound } from './endpoints.ts';
+import { clip, collectEndpoints, dialectForPath, legacyCompletions, legacyCompletionsPath, routeNotFound } from './endpoints.ts';
 import { errorHeaders, methodNotAllowed, toHttpError, unauthorized } from './errors.ts';
 import { deleteStoredResponse, getStoredResponse, listInputItems, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
@@ -115,7 +115,7 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     if (model === undefined) throw modelNotFound(id);
     return modelObject(model);
   });
-  route(server, 'POST', '/v1/completions', {}, async () => {
+  route(server, 'POST', legacyCompletionsPath, {}, async () => {
     throw legacyCompletions();
   });
 

@@ -65,11 +65,14 @@ describe('the rest of the surface', () => {
       'POST /v1/embeddings',
       'GET /v1/models',
       'GET /v1/models/{id}',
+      'POST /v1/responses',
+      'GET /v1/responses/{id}',
+      'DELETE /v1/responses/{id}',
       'GET /healthz',
     ]) {
       assert.ok(error.message.includes(`${endpoint},`) || error.message.includes(`${endpoint}.`), endpoint);
     }
-    assert.doesNotMatch(error.message, /secret-in-query|HEAD /);
+    assert.doesNotMatch(error.message, /secret-in-query|HEAD |\/v1\/completions/);
   });
 
   it('the legacy /v1/completions says it is not served and what to use instead', bounded, async (t) => {
