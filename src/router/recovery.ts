@@ -62,7 +62,8 @@ export class Recovery {
       const circuit = tracker.health(deployment.id).health.circuit;
       if (circuit.state !== 'open') continue;
       if (!this.#probing.has(deployment.id) && tracker.beginTrial(deployment.id, now, this.#leaseMs())) {
-        void this.#probe(deployment);
+        // A store closed under a running probe must not become an unhandled rejection.
+        this.#probe(deployment).catch(() => {});
         continue;
       }
       next = Math.min(next, Math.max(circuit.nextProbeAt, circuit.trialUntil));
@@ -109,7 +110,7 @@ export class Recovery {
     this.#checkTimer = undefined;
     if (intervalMs <= 0 || this.#closed) return;
     const count = Math.max(1, this.#options.deployments().length);
-    this.#checkTimer = setInterval(() => void this.#checkOne(intervalMs), Math.max(1, Math.floor(intervalMs / count)));
+    this.#checkTimer = setInterval(() => this.#checkOne(intervalMs).catch(() => {}), Math.max(1, Math.floor(intervalMs / count)));
     // Background checks never keep the process alive on their own.
     this.#checkTimer.unref();
   }
