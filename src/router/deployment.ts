@@ -1,5 +1,7 @@
 // A deployment: one provider serving one model with one key. It is the unit of health, rate
 // limits and routing; a provider with three models and two keys is six deployments.
+
+import { catalogModel, catalogOffer } from '../catalog/catalog.ts';
 import type { Target } from '../providers/adapter.ts';
 import { type Capabilities, mergeCapabilities } from './capabilities.ts';
 import type { Provider, ProviderKey } from './provider.ts';
@@ -28,6 +30,26 @@ export function deploymentId(provider: string, model: string, keyIndex: number, 
   return keyCount > 1 ? `${provider}/${model}#${keyIndex + 1}` : `${provider}/${model}`;
 }
 
+/**
+ * What the model catalog says of a deployment: found by the provider's own model id at its preset,
+ * else by the generic name; the provider's window where the catalog has one, else the model's.
+ */
+export function catalogCapabilities(provider: Provider, model: string, providerModel: string): Capabilities | undefined {
+  const preset = provider.source.preset;
+  const found = catalogOffer(preset, providerModel);
+  const entry = found?.model ?? catalogModel(model);
+  if (entry === undefined || entry.kind !== 'chat') return undefined;
+  const offer = found?.offer ?? (preset === undefined ? undefined : entry.providers[preset]);
+  const { tools, vision, jsonSchema } = entry.capabilities;
+  return {
+    tools,
+    vision,
+    jsonSchema,
+    contextTokens: offer?.contextTokens ?? entry.contextTokens,
+    maxOutputTokens: offer?.maxOutputTokens ?? entry.maxOutputTokens,
+  };
+}
+
 /** Every key × model of a provider (chat models, then embedding models), in config order. */
 export function buildDeployments(provider: Provider): Deployment[] {
   const deployments: Deployment[] = [];
@@ -46,6 +68,7 @@ export function buildDeployments(provider: Provider): Deployment[] {
         key,
         target: { ...provider.target, apiKey: key.apiKey, model: providerModel },
         capabilities: mergeCapabilities(
+          embedding ? undefined : catalogCapabilities(provider, model, providerModel),
           provider.presetCapabilities,
           Object.hasOwn(provider.capabilities, model) ? provider.capabilities[model] : undefined,
         ),

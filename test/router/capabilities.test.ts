@@ -128,6 +128,19 @@ describe('context windows', () => {
     await router.close();
   });
 
+  it('windows come from the model catalog: llama-3.1-8b at Groq is 131k, so ~140k tokens is a clear 400', async () => {
+    const groq = await upstream();
+    const router = createRouter({
+      providers: {
+        groq: { preset: 'groq', baseUrl: groq.url, apiKey: 'gsk-test', models: { 'llama-3.1-8b': 'llama-3.1-8b-instant' } },
+      },
+    });
+    const error = await rejection(router.complete(longRequest(140_000, 'llama-3.1-8b')));
+    assert.match(error.message, /needs ~140k tokens; largest window configured for llama-3\.1-8b is 131k/);
+    assert.equal(groq.requests.length, 0);
+    await router.close();
+  });
+
   it('when nothing of the model fits: its fallbacks model with a larger window answers', async () => {
     const small = await upstream();
     const big = await upstream([{ json: completion('from the fallback') }]);
