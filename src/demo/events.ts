@@ -72,6 +72,13 @@ export function circuitEvents(
       });
     } else if (after.state === 'open') {
       events.push({ at: now, kind: 'circuit-open', message: `${name}: probe failed${error}, circuit still open${cooldown}` });
+    } else if (after.state === 'degraded') {
+      const out = after.deployments.filter((deployment) => !deployment.healthy).map((deployment) => deployment.model);
+      events.push({
+        at: now,
+        kind: 'circuit-open',
+        message: `${name}: ${out.join(', ')} out, its other models in service${error}`,
+      });
     } else if (after.state === 'half-open') {
       const missed = before.state === 'closed' ? ' (it tripped between two looks)' : '';
       events.push({

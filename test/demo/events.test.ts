@@ -33,6 +33,19 @@ function outcome(extra: Partial<RequestOutcome>): RequestOutcome {
 }
 
 describe('demo events', () => {
+  it('tells a provider with one model out and the others in service as such, not as recovered', () => {
+    const deployment = (model: string, healthy: boolean) =>
+      ({ model, healthy, state: healthy ? 'closed' : 'open' }) as ProviderStatus['deployments'][number];
+    const degraded = status('multi', 'degraded', {
+      healthy: true,
+      lastError: 'multi: overloaded',
+      deployments: [deployment('x', false), deployment('y', true)],
+    });
+    const [event] = circuitEvents({ multi: status('multi', 'closed') }, { multi: degraded }, now);
+    assert.equal(event?.kind, 'circuit-open');
+    assert.equal(event?.message, 'multi: x out, its other models in service (overloaded)');
+  });
+
   it('tells a trip, a probe, a failed probe and a recovery from successive snapshots', () => {
     const open = status('fast', 'open', {
       consecutiveFailures: 3,
