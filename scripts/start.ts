@@ -1,9 +1,10 @@
-// `npm start`: the demo when no provider key is set, else the gateway with the example config.
+// `npm start`: the demo when no provider key is set, else the gateway (`switchboard serve`: the
+// ./switchboard.yaml if there is one, else a config built from the keys in the environment).
 // Extra arguments pass through: `npm start -- --port 4100`.
-import { fileURLToPath } from 'node:url';
+import { keyVariables } from '../src/cli/environment-config.ts';
 import { createProgram } from '../src/cli/program.ts';
 
-const keys = ['GROQ_API_KEY', 'TOGETHER_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY'];
+const keys = keyVariables();
 const set = keys.filter((name) => (process.env[name] ?? '') !== '');
 const extra = process.argv.slice(2);
 
@@ -11,7 +12,6 @@ if (set.length === 0) {
   process.stderr.write(`No provider key set (${keys.join(', ')}): running the demo.\n`);
   await createProgram().parseAsync(['demo', ...extra], { from: 'user' });
 } else {
-  const config = fileURLToPath(new URL('../examples/switchboard.yaml', import.meta.url));
-  process.stderr.write(`${set.join(', ')} set: serving with examples/switchboard.yaml.\n`);
-  await createProgram().parseAsync(['serve', '--config', config, ...extra], { from: 'user' });
+  process.stderr.write(`${set.join(', ')} set: serving.\n`);
+  await createProgram().parseAsync(['serve', ...extra], { from: 'user' });
 }

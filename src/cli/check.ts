@@ -4,7 +4,7 @@ import { ConfigError } from '../config/schema.ts';
 import { secretsOf } from '../config/secrets.ts';
 import { redact } from '../protocol/redact.ts';
 import { createRouter } from '../router/router.ts';
-import { loadConfigFile, resolveConfigFile } from './config-file.ts';
+import { loadConfigSource } from './config-file.ts';
 import { type Output, standardOutput } from './output.ts';
 import { formatMs, formatTable, oneLine } from './table.ts';
 
@@ -24,9 +24,9 @@ export function checkCommand(output: Output = standardOutput): Command {
 
 /** Probes the providers of the config file; returns the exit code. */
 export async function check(configFile: string | undefined, output: Output = standardOutput, env = process.env): Promise<number> {
-  let loaded: Awaited<ReturnType<typeof loadConfigFile>>;
+  let loaded: Awaited<ReturnType<typeof loadConfigSource>>;
   try {
-    loaded = await loadConfigFile(resolveConfigFile(configFile), env);
+    loaded = await loadConfigSource(configFile, env);
   } catch (error) {
     const problems = error instanceof ConfigError ? error.problems : [(error as Error).message];
     for (const problem of problems) output.error(problem);

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { type LoadedConfig as LoadedConfigBase, readConfig, readConfigFile } from '../config/load.ts';
 import { type Config, ConfigError } from '../config/schema.ts';
 import { strategyNames } from '../router/strategies.ts';
+import { availableModels, buildConfigYaml, type FoundProvider, findProviders, keyVariables } from './environment-config.ts';
 
 export const defaultConfigFile = 'switchboard.yaml';
 
@@ -13,6 +14,9 @@ export interface LoadedConfig extends LoadedConfigBase {
   /** The file's text, to tell on a watch event whether it really changed. */
   text: string;
 }
+
+/** What `file` is when the config was built from the environment rather than read from a file. */
+export const environmentSource = '(environment)';
 
 /**
  * The config file to use: the one given, else `switchboard.yaml` in `cwd`.
@@ -25,8 +29,45 @@ export function resolveConfigFile(given: string | undefined, cwd = process.cwd()
   throw new ConfigError([
     `no config file: there is no ${defaultConfigFile} in ${cwd} and no --config was given.`,
     'To see Switchboard work without keys, run `switchboard demo`.',
-    `To route real traffic, copy examples/switchboard.yaml to ./${defaultConfigFile}, set GROQ_API_KEY (or another key it names), and run again.`,
+    `To route real traffic, set a provider key (${keyVariables().slice(0, 5).join(', ')}, …) and run \`switchboard init\`, or copy examples/switchboard.yaml to ./${defaultConfigFile}.`,
   ]);
+}
+
+/** A loaded config, and the providers it was built from when it came from the environment. */
+export interface LoadedSource extends LoadedConfig {
+  fromEnvironment: FoundProvider[] | undefined;
+}
+
+/**
+ * The config to serve: the file given, else ./switchboard.yaml, else one built in memory from the
+ * provider keys in the environment (the config `switchboard init --yes` would write). Throws
+ * ConfigError with every problem, or saying how to start when there is no file and no key.
+ */
+export async function loadConfigSource(
+  given: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): Promise<LoadedSource> {
+  if (given !== undefined || existsSync(resolve(cwd, defaultConfigFile))) {
+    return { ...(await loadConfigFile(resolveConfigFile(given, cwd), env)), fromEnvironment: undefined };
+  }
+  const found = findProviders(env);
+  if (found.length === 0) {
+    throw new ConfigError([
+      `no config file (no ${defaultConfigFile} in ${cwd}, no --config) and no provider key in the environment.`,
+      'To see failover work without keys: `switchboard demo` (or `npm start`).',
+      `To route real traffic: set one or more of ${keyVariables().join(', ')} and run this again,`,
+      'or `switchboard init` to write the config to a file first.',
+    ]);
+  }
+  return { ...parseConfigFile(environmentSource, environmentConfigText(env), env), fromEnvironment: found };
+}
+
+/** The YAML `init --yes` would write for the keys in `env`, with every model their providers serve. */
+export function environmentConfigText(env: NodeJS.ProcessEnv): string {
+  const found = findProviders(env);
+  const models = new Set(availableModels(found).map(({ model }) => model.name));
+  return buildConfigYaml(found, models, new Date().toISOString().slice(0, 10));
 }
 
 /** Reads, interpolates and validates a config file (see `readConfig`). Throws ConfigError with every problem found. */

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { checkCommand } from './check.ts';
 import { demoCommand } from './demo.ts';
+import { initCommand } from './init.ts';
+import { modelsCommand } from './models.ts';
 import { serveCommand } from './serve.ts';
 import { statusCommand } from './status.ts';
 import { usageCommand } from './usage.ts';
@@ -17,6 +19,8 @@ export function createProgram(): Command {
     .version(version)
     .showHelpAfterError('(add --help for usage)')
     .addCommand(serveCommand())
+    .addCommand(initCommand())
+    .addCommand(modelsCommand())
     .addCommand(validateCommand())
     .addCommand(checkCommand())
     .addCommand(statusCommand())
@@ -25,6 +29,6 @@ export function createProgram(): Command {
     .addHelpText(
       'after',
       '\nNew here? `switchboard demo` shows failover with simulated providers, no keys needed.\n' +
-        'Then: cp examples/switchboard.yaml switchboard.yaml, set GROQ_API_KEY (or another key), `switchboard serve`.',
+        'Then: set GROQ_API_KEY (or another provider key) and run `switchboard serve`; `switchboard init` writes the config to a file.',
     );
 }

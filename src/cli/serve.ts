@@ -9,14 +9,17 @@ import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../config/schema.ts';
 import type { Gateway } from '../gateway/server.ts';
 import {
+  defaultConfigFile,
   describeConfig,
   enabledProviders,
+  environmentConfigText,
+  environmentSource,
   judgeConfig,
   type LoadedConfig,
-  loadConfigFile,
+  loadConfigSource,
   parseConfigFile,
-  resolveConfigFile,
 } from './config-file.ts';
+import type { FoundProvider } from './environment-config.ts';
 import { carryOnWithoutStderr, type Output, standardOutput } from './output.ts';
 
 export interface ServeOptions {
@@ -33,7 +36,10 @@ const watchDebounceMs = 150;
 export function serveCommand(output: Output = standardOutput): Command {
   return new Command('serve')
     .description('run the OpenAI-compatible gateway')
-    .option('-c, --config <file>', 'config file (default: ./switchboard.yaml)')
+    .option(
+      '-c, --config <file>',
+      'config file (default: ./switchboard.yaml, else one built from the provider keys in the environment)',
+    )
     .option('-p, --port <port>', 'port to listen on (overrides server.port; 0 picks a free one)', parsePort)
     .option('-H, --host <host>', 'address to bind (overrides server.host; without server.apiKeys it is always 127.0.0.1)')
     .option('--no-watch', 'do not reload when the config file changes (SIGHUP still reloads)')
@@ -77,12 +83,20 @@ export async function serve(options: ServeOptions, output: Output = standardOutp
   carryOnWithoutStderr();
   let file: string;
   let loaded: LoadedConfig;
+  let fromEnvironment: FoundProvider[] | undefined;
   try {
-    file = resolveConfigFile(options.config);
-    loaded = await loadConfigFile(file);
+    ({ fromEnvironment, ...loaded } = await loadConfigSource(options.config));
+    file = loaded.file;
   } catch (error) {
     report(output, error);
     return 1;
+  }
+  if (fromEnvironment !== undefined) {
+    // Nothing to watch: the config lives in memory.
+    options = { ...options, watch: false };
+    output.error(
+      `no ${defaultConfigFile}: serving a config built from the environment (${fromEnvironment.map(({ preset, keyVariable }) => `${preset}: ${keyVariable}`).join(', ')}); \`switchboard init\` writes it to a file`,
+    );
   }
   const verdict = judgeConfig(loaded);
   if (verdict.errors.length > 0) {
@@ -147,7 +161,7 @@ function installHandlers(gateway: Gateway, file: string, initial: LoadedConfig, 
   const reload = async (reason: 'SIGHUP' | 'file change') => {
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = file === environmentSource ? environmentConfigText(process.env) : await readFile(file, 'utf8');
     } catch (error) {
       if (reason === 'file change' && (error as NodeJS.ErrnoException).code === 'ENOENT') return; // mid-rename
       output.error(`config not reloaded (${reason}): cannot read ${file}; keeping the old config`);

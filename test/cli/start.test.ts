@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { cleanEnv, type RunningCli, startCli } from '../support/cli.ts';
+import { cleanEnv, type RunningCli, startCli, tempDir } from '../support/cli.ts';
 
 // `npm start` is `node scripts/start.ts`; extra arguments pass through to the command it picks.
 describe('npm start', () => {
@@ -18,16 +18,18 @@ describe('npm start', () => {
     assert.match(result.stdout, /Switchboard demo/);
   });
 
-  it('serves examples/switchboard.yaml when a key is set, with only that provider', async () => {
+  it('serves a config built from the environment when a key is set, with only that provider', async () => {
+    const dir = await tempDir();
+    after(() => dir.remove());
     const cli = startCli(['--port', '0'], {
       script: 'scripts/start.ts',
+      cwd: dir.path,
       env: cleanEnv({ TOGETHER_API_KEY: 'tgp_v1_fake_key_for_test' }),
     });
     children.push(cli);
-    await cli.waitFor(/left out {3}anthropic: ANTHROPIC_API_KEY is not set/);
-    assert.match(cli.stderr, /TOGETHER_API_KEY set: serving with examples\/switchboard\.yaml/);
-    assert.match(cli.stderr, /providers {2}together \(priority 2\)/);
-    assert.match(cli.stderr, /left out {3}groq: GROQ_API_KEY is not set/);
+    await cli.waitFor(/providers {2}together \(priority 1\)/);
+    assert.match(cli.stderr, /TOGETHER_API_KEY set: serving/);
+    assert.match(cli.stderr, /serving a config built from the environment \(together: TOGETHER_API_KEY\)/);
     cli.child.kill('SIGTERM');
     const result = await cli.exited(10_000);
     assert.equal(result.code, 0, result.stderr);

@@ -4,16 +4,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { baseUrlVariableOf, keyVariableOf, presetNames } from '../../src/providers/presets.ts';
 
 export const mainPath = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-const providerKeys = ['GROQ_API_KEY', 'TOGETHER_API_KEY', 'OPENROUTER_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY'];
+// Every preset's key and base-URL variable, so a developer's own keys and proxies never change a result.
+const providerVariables = presetNames.flatMap((name) => [keyVariableOf(name) ?? [], baseUrlVariableOf(name)].flat());
 
-/** The test's environment without provider keys, so a developer's own keys never change a result. */
+/** The test's environment without provider keys or base URLs. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  for (const key of providerKeys) delete env[key];
+  for (const key of providerVariables) delete env[key];
   return { ...env, ...extra };
 }
 
