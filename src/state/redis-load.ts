@@ -1,9 +1,10 @@
-// Loading Redis's state into the local copy when the store (re)connects. What Redis has replaces
+// What reaches the local copy from Redis: each message another replica's write published, and the
+// whole state when the store (re)connects. On a reload, what Redis has replaces
 // what the copy knew of it; a record or scope that Redis lacks but the copy knew was shared (Redis
 // came back empty) is put back first, so totals survive a restart of Redis without persistence.
 // What this process wrote while away stays pending and is sent after.
 import type { Client, RedisKeys } from './redis-client.ts';
-import { parseCounters, parseSpend, seedFields } from './redis-client.ts';
+import { parseCounters, parseSpend, type StoreMessage, seedFields } from './redis-client.ts';
 import { DeploymentCopy, hasDeltas, hasSpend, SpendCopy } from './redis-copy.ts';
 import type { DeploymentHealth } from './store.ts';
 
@@ -81,4 +82,45 @@ export async function loadShared(client: Client, keys: RedisKeys, target: LoadTa
     if (hasSpend(copy.pending)) result.dirtySpend.push(scope);
   }
   return result;
+}
+
+/**
+ * Folds another replica's message into the copy: `changed` when a deployment's health as shown
+ * changed, `restarted` when it was reset (and was listed), else `none`.
+ */
+export function applyMessage(message: StoreMessage, target: LoadTarget): 'changed' | 'restarted' | 'none' {
+  const id = message.id;
+  if (message.t === 's' && message.s !== undefined) {
+    let copy = target.spend.get(id);
+    if (copy === undefined) {
+      copy = new SpendCopy();
+      target.spend.set(id, copy);
+    }
+    copy.take(Number(message.s[0]), parseSpend(message.s));
+    copy.refresh();
+    return 'none';
+  }
+  if (target.retained !== undefined && !target.retained.has(id)) return 'none';
+  let copy = target.records.get(id);
+  if (copy === undefined) {
+    copy = new DeploymentCopy();
+    target.records.set(id, copy);
+  }
+  if (message.t === 'h' && message.h !== undefined) {
+    const newer = copy.takeHealth(Number(message.hv), JSON.parse(message.h) as DeploymentHealth);
+    return newer && copy.refreshHealth() ? 'changed' : 'none';
+  }
+  if (message.t === 'c' && message.c !== undefined) {
+    copy.takeCounters(Number(message.c[0]), parseCounters(message.c));
+    copy.refreshCounters();
+    return 'none';
+  }
+  if (message.t === 'r') {
+    const healthVersion = Number(message.hv);
+    if (healthVersion <= copy.healthVersion) return 'none';
+    const wasListed = copy.listed;
+    copy.restart(healthVersion, Number(message.cv));
+    return wasListed ? 'restarted' : 'none';
+  }
+  return 'none';
 }

@@ -20,7 +20,8 @@ import {
   secretsOf,
 } from './redis-client.ts';
 import { DeploymentCopy, SpendCopy } from './redis-copy.ts';
-import { loadShared } from './redis-load.ts';
+import { RedisLeases } from './redis-leases.ts';
+import { applyMessage, loadShared } from './redis-load.ts';
 import {
   type Average,
   type Counter,
@@ -66,9 +67,7 @@ export class RedisStore implements StateStore {
   /** Deployments whose only unsent change is a routine rate-limit snapshot: written with the next flush. */
   readonly #routineHealth = new Set<string>();
   readonly #listeners = new Set<(id: string) => void>();
-  /** Leases held in Redis (name → token), and the ones taken locally while Redis was away (name → expiry). */
-  readonly #leases = new Map<string, string>();
-  readonly #localLeases = new Map<string, number>();
+  readonly #leases: RedisLeases;
   readonly #timer: NodeJS.Timeout;
   #retained: ReadonlySet<string> | undefined;
   #connected = false;
@@ -80,7 +79,6 @@ export class RedisStore implements StateStore {
   #syncAgain = false;
   #ready: Promise<void> | undefined;
   #closed = false;
-  #leaseSequence = 0;
 
   constructor(options: RedisStoreOptions) {
     this.#keys = new RedisKeys(options.prefix ?? 'switchboard');
@@ -89,6 +87,13 @@ export class RedisStore implements StateStore {
     const { client, subscriber } = createConnections(options.url, options.timeoutMs ?? 1000);
     this.#client = client;
     this.#subscriber = subscriber;
+    this.#leases = new RedisLeases({
+      client,
+      keys: this.#keys,
+      origin: this.#origin,
+      connected: () => this.#connected,
+      down: (error) => this.#down(error),
+    });
     for (const connection of [this.#client, this.#subscriber]) {
       connection.on('error', (error: Error) => this.#down(error));
       connection.on('close', () => this.#down(new Error('connection to Redis closed')));
@@ -160,37 +165,12 @@ export class RedisStore implements StateStore {
     return this.#spend.get(scope)?.view ?? noSpend();
   }
 
-  async acquireLease(name: string, ttlMs: number): Promise<boolean> {
-    if (this.#connected) {
-      const token = `${this.#origin}:${++this.#leaseSequence}`;
-      try {
-        const answer = await this.#client.set(this.#keys.lease(name), token, 'PX', Math.max(1, Math.ceil(ttlMs)), 'NX');
-        if (answer !== 'OK') return false;
-        this.#leases.set(name, token);
-        return true;
-      } catch (error) {
-        this.#down(error);
-      }
-    }
-    // Redis is away: the lease is this replica's alone, so recovery goes on here without it.
-    const now = Date.now();
-    const expiresAt = this.#localLeases.get(name);
-    if (expiresAt !== undefined && expiresAt > now) return false;
-    this.#localLeases.set(name, now + ttlMs);
-    return true;
+  acquireLease(name: string, ttlMs: number): Promise<boolean> {
+    return this.#leases.acquire(name, ttlMs);
   }
 
-  async releaseLease(name: string): Promise<void> {
-    this.#localLeases.delete(name);
-    const token = this.#leases.get(name);
-    if (token === undefined) return;
-    this.#leases.delete(name);
-    if (!this.#connected) return; // It expires by itself.
-    try {
-      await this.#client.releaseLease(this.#keys.lease(name), token);
-    } catch (error) {
-      this.#down(error);
-    }
+  releaseLease(name: string): Promise<void> {
+    return this.#leases.release(name);
   }
 
   reset(id: string): void {
@@ -236,7 +216,7 @@ export class RedisStore implements StateStore {
     clearInterval(this.#timer);
     if (this.#connected) {
       await this.#flush();
-      await Promise.all([...this.#leases.keys()].map((name) => this.releaseLease(name)));
+      await this.#leases.releaseAll();
     }
     this.#connected = false;
     this.#client.disconnect();
@@ -358,37 +338,12 @@ export class RedisStore implements StateStore {
 
   #onMessage(text: string): void {
     const message = parseMessage(text);
-    if (message === undefined) return;
-    const id = message.id;
     // Our own writes are taken from their replies; a message may come before or after them.
-    if (message.o === this.#origin) return;
-    if (message.t === 's' && message.s !== undefined) {
-      let copy = this.#spend.get(id);
-      if (copy === undefined) {
-        copy = new SpendCopy();
-        this.#spend.set(id, copy);
-      }
-      copy.take(Number(message.s[0]), parseSpend(message.s));
-      copy.refresh();
-      return;
-    }
-    if (this.#retained !== undefined && !this.#retained.has(id)) return;
-    const copy = this.#copy(id);
-    if (message.t === 'h' && message.h !== undefined) {
-      if (copy.takeHealth(Number(message.hv), JSON.parse(message.h) as DeploymentHealth) && copy.refreshHealth()) {
-        this.#notify(id);
-      }
-    } else if (message.t === 'c' && message.c !== undefined) {
-      copy.takeCounters(Number(message.c[0]), parseCounters(message.c));
-      copy.refreshCounters();
-    } else if (message.t === 'r') {
-      const healthVersion = Number(message.hv);
-      if (healthVersion <= copy.healthVersion) return;
-      const wasListed = copy.listed;
-      copy.restart(healthVersion, Number(message.cv));
-      this.#dirtyCounters.delete(id);
-      if (wasListed) this.#notify(id);
-    }
+    if (message === undefined || message.o === this.#origin) return;
+    const target = { records: this.#records, spend: this.#spend, retained: this.#retained };
+    const effect = applyMessage(message, target);
+    if (effect === 'restarted') this.#dirtyCounters.delete(message.id);
+    if (effect === 'changed' || effect === 'restarted') this.#notify(message.id);
   }
 
   /** Reloads Redis's state into the copy; one at a time, again if asked while running. */
@@ -426,7 +381,7 @@ export class RedisStore implements StateStore {
 
   #up(): void {
     // Local leases were this replica's own while Redis was away; Redis's leases rule again.
-    this.#localLeases.clear();
+    this.#leases.forgetLocal();
     this.#connected = true;
     this.#error = null;
     if (this.#announcedDown) {

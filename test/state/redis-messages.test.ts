@@ -27,7 +27,7 @@ it('sends a trip at once and batches routine rate-limit snapshots', { timeout: 3
   listener.on('message', (_channel: string, text: string) => kinds.push((JSON.parse(text) as { t: string }).t));
   await listener.subscribe(`${prefix}:events`);
 
-  const [writer, reader] = [prefix, prefix].map((name) => new RedisStore({ url: server.url, prefix: name, flushMs: 200 }));
+  const [writer, reader] = [prefix, prefix].map((name) => new RedisStore({ url: server.url, prefix: name, flushMs: 4000 }));
   t.after(() => Promise.all([writer!.close(), reader!.close()]));
   await Promise.all([writer!.ready(), reader!.ready()]);
 
@@ -39,9 +39,9 @@ it('sends a trip at once and batches routine rate-limit snapshots', { timeout: 3
     }));
     await delay(10);
   }
-  await eventually(() => reader!.get('p/m').health.rateLimit?.remainingRequests === 1);
+  await eventually(() => reader!.get('p/m').health.rateLimit?.remainingRequests === 1, 8000);
   const routine = kinds.filter((kind) => kind === 'h').length;
-  assert.ok(routine <= 4, `20 snapshots over 200 ms, ${routine} health messages`);
+  assert.ok(routine <= 3, `20 snapshots over 200 ms, ${routine} health messages`);
 
   const sentAt = performance.now();
   writer!.update('p/m', (health: DeploymentHealth) => ({
@@ -49,5 +49,5 @@ it('sends a trip at once and batches routine rate-limit snapshots', { timeout: 3
     circuit: { state: 'open', failures: 1, trips: 1, openedAt: 1, probes: 0, nextProbeAt: 2, trialUntil: 0 },
   }));
   await eventually(() => reader!.get('p/m').health.circuit.state === 'open');
-  assert.ok(performance.now() - sentAt < 150, 'a trip does not wait for the 200 ms flush');
+  assert.ok(performance.now() - sentAt < 2000, 'a trip does not wait for the 4 s flush');
 });
