@@ -3,6 +3,20 @@
 // First: on a Node too old for Switchboard this stops with one line before anything else loads.
 import './node-version.ts';
 
+export {
+  type CatalogCapabilities,
+  type CatalogModel,
+  type CatalogOffer,
+  type CatalogPrice,
+  type CatalogSource,
+  capabilitiesOf,
+  catalogModel,
+  catalogModels,
+  catalogOffer,
+  catalogPrice,
+  contextWindow,
+  modelsServedBy,
+} from './catalog/catalog.ts';
 export { type LoadedConfig, loadConfig, parseConfigText, readConfig } from './config/load.ts';
 export { type Config, ConfigError, type ConfigInput, ConfigSchema, parseConfig } from './config/schema.ts';
 export type * from './protocol/chat.ts';
