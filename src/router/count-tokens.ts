@@ -3,7 +3,8 @@
 import type { Attempt } from '../protocol/errors.ts';
 import { invalidRequest, SwitchboardError } from '../protocol/errors.ts';
 import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
-import { type CountTokensBody, decodeCountTokens, encodeCountTokens } from '../providers/anthropic-count.ts';
+import { type CountTokensBody, decodeCountTokens, encodeCountTokens, estimateCountTokens } from '../providers/anthropic-count.ts';
+import type { OneShotContext, OneShotOptions } from './one-shot.ts';
 import type { Provider } from './provider.ts';
 
 /** What `router.countTokens()` returns. */
@@ -58,4 +59,52 @@ export function loadTokenizer(): Promise<(text: string) => number> {
         countTokens(text, { disallowedSpecial: new Set() }),
   );
   return tokenizer;
+}
+
+/** `router.countTokens()`: Anthropic's count from an Anthropic deployment of the model, else an estimate. */
+export async function countTokensWith(
+  router: OneShotContext,
+  body: CountTokensBody,
+  options: OneShotOptions,
+): Promise<TokenCountResult> {
+  checkCountRequest(body);
+  const state = router.state();
+  const model = body.model;
+  if (state.embeddingModels.has(model)) {
+    throw invalidRequest(`"${model}" is an embedding model; count tokens for a chat model`, 'model', 'wrong_model_type');
+  }
+  const serving = state.byModel.get(model);
+  if (serving === undefined) throw router.unknownModel(model);
+  let attempts: Attempt[] = [];
+  const others = serving.filter((deployment) => deployment.provider.protocol !== 'anthropic');
+  if (others.length < serving.length) {
+    const run = router.run(body, options);
+    try {
+      const exclude = new Set(others.map((deployment) => deployment.id));
+      const outcome = await router
+        .failover()
+        .routeModel(
+          model,
+          run,
+          (deployment) =>
+            attemptCount(deployment.provider, deployment.target, body, (_provider, wire) =>
+              router.exchange(deployment, wire, run),
+            ),
+          exclude,
+        );
+      if ('value' in outcome) {
+        const provider = outcome.value.deployment.provider.name;
+        return { inputTokens: outcome.value.value, estimated: false, provider, attempts: run.attempts };
+      }
+      // Anthropic refused the request itself (a 400), or the caller left: that is the answer.
+      if (outcome.final) {
+        throw outcome.error.attempts.length > 0 ? outcome.error : outcome.error.with({ attempts: run.attempts });
+      }
+      attempts = run.attempts;
+    } finally {
+      run.finish();
+    }
+  }
+  const count = await loadTokenizer();
+  return { inputTokens: estimateCountTokens(body, count), estimated: true, provider: undefined, attempts };
 }

@@ -6,6 +6,7 @@ import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/erro
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { Target, WireRequest, WireResponse } from '../providers/adapter.ts';
+import type { OneShotContext, OneShotOptions } from './one-shot.ts';
 import { allFailed } from './outcomes.ts';
 import type { Provider } from './provider.ts';
 import type { Run } from './run.ts';
@@ -145,4 +146,52 @@ export function embeddingsUnavailable(
     code: 'embedding_model_unavailable',
     status: base.status === 404 || base.status === 429 || base.status === 504 ? base.status : 503,
   });
+}
+
+/** `router.embed()`: the checks, the failover loop over the model's deployments only, the answer or the 503. */
+export async function embedWith(
+  router: OneShotContext,
+  request: EmbeddingRequest,
+  options: OneShotOptions,
+): Promise<EmbeddingResult> {
+  checkEmbeddingRequest(request);
+  const state = router.state();
+  const model = request.model;
+  if (!state.embeddingModels.has(model)) {
+    throw notAnEmbeddingModel(model, state.byModel.has(model), state.embeddingModels);
+  }
+  const run = router.run(request, options);
+  try {
+    const outcome = await router
+      .failover()
+      .routeModel(model, run, (deployment) =>
+        attemptEmbedding(deployment.provider, deployment.target, run, (_provider, wire) =>
+          router.exchange(deployment, wire, run),
+        ),
+      );
+    if ('error' in outcome) {
+      const { error } = outcome;
+      if (outcome.final || error.kind === 'context-length' || error.kind === 'content-policy') {
+        throw error.attempts.length > 0 ? error : error.with({ attempts: run.attempts });
+      }
+      const serving = state.byModel.get(model) ?? [];
+      const readyAt = Math.min(...serving.map((deployment) => state.tracker.readyAt(deployment.id, Date.now())));
+      const providers = [...new Set(serving.map((deployment) => deployment.provider))];
+      throw embeddingsUnavailable(run, providers, readyAt - Date.now());
+    }
+    const { value, deployment } = outcome.value;
+    const provider = deployment.provider;
+    if (state.config.routing.responseModel === 'generic') value.model = model;
+    return {
+      response: value,
+      provider: provider.name,
+      deployment: deployment.id,
+      model,
+      latencyMs: run.elapsedMs(),
+      attempts: run.attempts,
+      costUsd: embeddingCost(provider, model, value),
+    };
+  } finally {
+    run.finish();
+  }
 }

@@ -9,24 +9,18 @@ import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/erro
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { WireRequest } from '../providers/adapter.ts';
-import { type CountTokensBody, estimateCountTokens } from '../providers/anthropic-count.ts';
+import type { CountTokensBody } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
 import { MemoryStore } from '../state/memory.ts';
 import { foldAverage, type StateStore } from '../state/store.ts';
 import { needsOf } from './capabilities.ts';
 import { cachedTokensOf, costOf } from './cost.ts';
-import { attemptCount, checkCountRequest, loadTokenizer, type TokenCountResult } from './count-tokens.ts';
+import { countTokensWith, type TokenCountResult } from './count-tokens.ts';
 import { buildDeployments, type Deployment } from './deployment.ts';
-import {
-  attemptEmbedding,
-  checkEmbeddingRequest,
-  type EmbeddingResult,
-  embeddingCost,
-  embeddingsUnavailable,
-  notAnEmbeddingModel,
-} from './embed.ts';
+import { type EmbeddingResult, embedWith } from './embed.ts';
 import { type Attempter, Failover, type Hedging, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
+import type { OneShotContext } from './one-shot.ts';
 import { type ProbeResult, probeDeployment } from './probe.ts';
 import { buildProviders, encodeFor, type Provider } from './provider.ts';
 import { Recovery } from './recovery.ts';
@@ -241,42 +235,8 @@ export class Router {
    * SwitchboardError: 400 for a bad body or a chat model, 404 for an unknown model, 503 (or 429,
    * 504) listing every deployment of the model when none answered.
    */
-  async embed(request: EmbeddingRequest, options: RequestOptions = {}): Promise<EmbeddingResult> {
-    checkEmbeddingRequest(request);
-    const model = request.model;
-    if (!this.#state.embeddingModels.has(model)) {
-      throw notAnEmbeddingModel(model, this.#state.byModel.has(model), this.#state.embeddingModels);
-    }
-    const run = new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
-    try {
-      const outcome = await this.#failover.routeModel(model, run, (deployment) =>
-        attemptEmbedding(deployment.provider, deployment.target, run, (_provider, wire) => this.#exchange(deployment, wire, run)),
-      );
-      if ('error' in outcome) {
-        const { error } = outcome;
-        if (outcome.final || error.kind === 'context-length' || error.kind === 'content-policy') {
-          throw error.attempts.length > 0 ? error : error.with({ attempts: run.attempts });
-        }
-        const serving = this.#state.byModel.get(model) ?? [];
-        const readyAt = Math.min(...serving.map((deployment) => this.#state.tracker.readyAt(deployment.id, Date.now())));
-        const providers = [...new Set(serving.map((deployment) => deployment.provider))];
-        throw embeddingsUnavailable(run, providers, readyAt - Date.now());
-      }
-      const { value, deployment } = outcome.value;
-      const provider = deployment.provider;
-      if (this.#state.config.routing.responseModel === 'generic') value.model = model;
-      return {
-        response: value,
-        provider: provider.name,
-        deployment: deployment.id,
-        model,
-        latencyMs: run.elapsedMs(),
-        attempts: run.attempts,
-        costUsd: embeddingCost(provider, model, value),
-      };
-    } finally {
-      run.finish();
-    }
+  embed(request: EmbeddingRequest, options: RequestOptions = {}): Promise<EmbeddingResult> {
+    return embedWith(this.#oneShot, request, options);
   }
 
   /**
@@ -285,48 +245,19 @@ export class Router {
    * with an OpenAI tokenizer, `estimated: true`. Throws SwitchboardError: 400 for a bad body or an
    * Anthropic 400, 404 for an unknown model.
    */
-  async countTokens(body: CountTokensBody, options: RequestOptions = {}): Promise<TokenCountResult> {
-    checkCountRequest(body);
-    const model = body.model;
-    if (this.#state.embeddingModels.has(model)) {
-      throw invalidRequest(`"${model}" is an embedding model; count tokens for a chat model`, 'model', 'wrong_model_type');
-    }
-    const serving = this.#state.byModel.get(model);
-    if (serving === undefined) throw this.#unknownModel(model);
-    let attempts: Attempt[] = [];
-    const others = serving.filter((deployment) => deployment.provider.protocol !== 'anthropic');
-    if (others.length < serving.length) {
-      const run = new Run(body, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal);
-      try {
-        const exclude = new Set(others.map((deployment) => deployment.id));
-        const outcome = await this.#failover.routeModel(
-          model,
-          run,
-          (deployment) =>
-            attemptCount(deployment.provider, deployment.target, body, (_provider, wire) =>
-              this.#exchange(deployment, wire, run),
-            ),
-          exclude,
-        );
-        if ('value' in outcome) {
-          return {
-            inputTokens: outcome.value.value,
-            estimated: false,
-            provider: outcome.value.deployment.provider.name,
-            attempts: run.attempts,
-          };
-        }
-        // Anthropic refused the request itself (a 400), or the caller left: that is the answer.
-        if (outcome.final)
-          throw outcome.error.attempts.length > 0 ? outcome.error : outcome.error.with({ attempts: run.attempts });
-        attempts = run.attempts;
-      } finally {
-        run.finish();
-      }
-    }
-    const count = await loadTokenizer();
-    return { inputTokens: estimateCountTokens(body, count), estimated: true, provider: undefined, attempts };
+  countTokens(body: CountTokensBody, options: RequestOptions = {}): Promise<TokenCountResult> {
+    return countTokensWith(this.#oneShot, body, options);
   }
+
+  /** What embed() and countTokens() need of the router: its state, the loop, one exchange. */
+  readonly #oneShot: OneShotContext = {
+    state: () => this.#state,
+    failover: () => this.#failover,
+    run: (request, options) =>
+      new Run(request, this.#strategy(options), this.#state.config.routing.timeouts.totalMs, options.signal),
+    exchange: (deployment, wire, run) => this.#exchange(deployment, wire, run),
+    unknownModel: (model) => this.#unknownModel(model),
+  };
 
   readonly #streamContext: StreamContext = {
     transport: () => this.#transport,
