@@ -94,6 +94,8 @@ export async function status(
   if (snapshot.models.length > 0) {
     output.out(`models   ${snapshot.models.map((model) => `${model.id} → ${model.providers.join(', ')}`).join('; ')}`);
   }
+  const state = stateLine(body);
+  if (state !== undefined) output.out(`state    ${state}`);
   output.out('');
   const headers = ['DEPLOYMENT', 'STATE', 'PRIORITY', 'LATENCY EMA', 'REQUESTS', 'ERRORS', 'NEXT PROBE', 'LAST ERROR'];
   for (const line of formatTable(headers, rows)) output.out(line);
@@ -105,6 +107,18 @@ export async function status(
       `${healthy} of ${snapshot.providers.length} providers in service`,
   );
   return 0;
+}
+
+/** `redis://***@host:6379, shared, connected`, or why not; undefined from a gateway that does not say. */
+function stateLine(body: unknown): string | undefined {
+  const state = (
+    body as { state?: { backend?: string; shared?: boolean; connected?: boolean; location?: string; error?: string | null } }
+  )?.state;
+  if (state === undefined || typeof state.backend !== 'string') return undefined;
+  if (!state.shared) return state.backend;
+  const where = state.location ?? state.backend;
+  if (state.connected) return `${where}, shared with the other replicas`;
+  return `${where} UNREACHABLE: serving from local state${state.error ? ` (${oneLine(state.error, 80)})` : ''}`;
 }
 
 function untilText(at: number, now: number): string {

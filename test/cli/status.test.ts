@@ -44,6 +44,7 @@ describe('switchboard status', () => {
     const lines = result.stdout.split('\n');
     assert.equal(lines[0], `gateway  ${gateway.url}`);
     assert.match(result.stdout, /^models {3}m → primary, backup$/m);
+    assert.match(result.stdout, /^state {4}memory$/m);
     assert.match(result.stdout, /^DEPLOYMENT\s+STATE\s+PRIORITY\s+LATENCY EMA\s+REQUESTS\s+ERRORS\s+NEXT PROBE\s+LAST ERROR$/m);
     assert.match(result.stdout, /^primary\/m\s+open\s+1\s+-\s+1\s+1\s+(5\d|60) s\s+.*ECONNREFUSED/m);
     assert.match(result.stdout, /^backup\/m\s+closed\s+2\s+\d+ ms\s+1\s+0\s+-\s*$/m);

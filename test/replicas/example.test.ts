@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it, type TestContext } from 'node:test';
 import type { UsageReport } from '../../src/gateway/usage.ts';
-import { cleanEnv, startCli, tempDir } from '../support/cli.ts';
+import { cleanEnv, runCli, startCli, tempDir } from '../support/cli.ts';
 import { startRedis } from '../support/redis.ts';
 import { ask, getJson, type Replica } from '../support/replicas.ts';
 import { completion, openaiError, startUpstream } from '../support/upstream.ts';
@@ -75,4 +75,17 @@ it('examples/replicas.yaml: two gateways and one Redis share what they learn and
   } while (Date.now() < deadlineSpend);
   assert.equal(report.shared?.provider.together?.requests, 4);
   assert.equal(report.total.requests, 1, "B's own ledger has its one request");
+
+  const status = await runCli(['status', b.url], { env: cleanEnv() });
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^state {4}redis:\/\/127\.0\.0\.1:\d+\/?, shared with the other replicas$/m);
+  await redis.stop();
+  const deadlineDown = Date.now() + 10_000;
+  let down = '';
+  do {
+    down = (await runCli(['status', b.url], { env: cleanEnv() })).stdout;
+    if (/UNREACHABLE/.test(down)) break;
+  } while (Date.now() < deadlineDown);
+  assert.match(down, /^state {4}redis:\/\/127\.0\.0\.1:\d+\/? UNREACHABLE: serving from local state/m);
+  assert.equal((await ask(b, { model: 'llama-3.1-8b' })).status, 200, 'B answers without Redis');
 });
