@@ -63,6 +63,28 @@ describe('POST /v1/messages/count_tokens', () => {
     assert.equal(compatible.requests.length, 0);
   });
 
+  it('fails over between Anthropic deployments before it would estimate', bounded, async (t) => {
+    const down = await upstream(t, [], overloaded);
+    const up = await upstream(t, [], anthropicCount);
+    const anthropicAt = (url: string, priority: number) => ({
+      protocol: 'anthropic' as const,
+      baseUrl: url,
+      priority,
+      models: { chat: 'claude-haiku-4-5' },
+    });
+    const switchboard = await gateway(t, {
+      providers: { down: anthropicAt(down.url, 1), up: anthropicAt(up.url, 2) },
+      routing: { retryDelayMs: 1 },
+    });
+    const { data, response } = await anthropic(switchboard)
+      .messages.countTokens({ model: 'chat', messages: question })
+      .withResponse();
+    assert.equal(data.input_tokens, 1000 + JSON.stringify(question).length);
+    assert.equal(response.headers.get('x-switchboard-provider'), 'up');
+    assert.equal(response.headers.get('x-switchboard-estimate'), null);
+    assert.ok(down.requests.length >= 1);
+  });
+
   it('estimates, and says so, when the model has no Anthropic deployment', bounded, async (t) => {
     const { compatible, switchboard } = await setUp(t, { withAnthropic: false });
     const client = anthropic(switchboard);

@@ -93,8 +93,8 @@ describe('POST /v1/embeddings', () => {
     assert.equal(other.requests.length, 0);
   });
 
-  it('LangChain OpenAIEmbeddings embeds documents and a query through the gateway', bounded, async (t) => {
-    const { first, switchboard } = await setUp(t);
+  it('LangChain OpenAIEmbeddings embeds documents and a query through the gateway, failing over', bounded, async (t) => {
+    const { first, second, switchboard } = await setUp(t, [overloaded, overloaded]);
     const embeddings = new OpenAIEmbeddings({
       model: 'small',
       apiKey: 'unused',
@@ -105,7 +105,10 @@ describe('POST /v1/embeddings', () => {
     assert.deepEqual(documents, [vectorFor(space, 'first document', 8), vectorFor(space, 'second document', 8)]);
     const query = await embeddings.embedQuery('a question');
     assert.deepEqual(query, vectorFor(space, 'a question', 8));
-    assert.ok(first.requests.every((request) => request.path === '/v1/embeddings'));
+    assert.ok([...first.requests, ...second.requests].every((request) => request.path === '/v1/embeddings'));
+    // Each call: the first answered 503, the second (same space) gave the vectors.
+    assert.equal(first.requests.length, 2);
+    assert.equal(second.requests.length, 2);
   });
 
   it('bad bodies get a 400 in OpenAI’s shape and reach no provider', bounded, async (t) => {
