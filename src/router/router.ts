@@ -310,27 +310,34 @@ export class Router {
     return costOf(deployment.provider, deployment.model, usage);
   }
 
-  /** Continues a broken stream on another deployment of the same model, from the text delivered. */
+  /**
+   * Continues a broken stream from the text delivered: on the other deployments of the model
+   * answering, then of the asked model and its fallbacks models. A provider that takes a prefill
+   * gets one; any other (or one that refuses the prefill as a bad request) is asked to continue.
+   */
   async #recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }> {
     const context = this.#streamContext;
-    const outcome = await this.#failover.routeModel(
-      model,
-      run,
-      async (deployment) => {
-        if (deployment.provider.prefill) {
-          try {
-            return await openSegment(deployment, run, context, { text, prefill: true });
-          } catch (error) {
-            // A prefill refused as a bad request: restart there without it.
-            if (!(error instanceof SwitchboardError) || error.kind !== 'bad-request') throw error;
-          }
+    const asked = run.request.model;
+    const chain = [model, asked, ...(ownValue(this.#state.config.routing.fallbacks, asked) ?? [])];
+    const continueOn = async (deployment: Deployment) => {
+      if (deployment.provider.prefill) {
+        try {
+          return await openSegment(deployment, run, context, { text, mode: 'prefill' });
+        } catch (error) {
+          if (!(error instanceof SwitchboardError) || error.kind !== 'bad-request') throw error;
         }
-        return openSegment(deployment, run, context, { text, prefill: false });
-      },
-      exclude,
-    );
-    if ('error' in outcome) throw outcome.error;
-    return { value: outcome.value.value };
+      }
+      return openSegment(deployment, run, context, { text, mode: 'instruct' });
+    };
+    let lastError: SwitchboardError | undefined;
+    for (const candidate of new Set(chain)) {
+      if (this.#state.embeddingModels.has(candidate)) continue;
+      const outcome = await this.#failover.routeModel(candidate, run, continueOn, exclude);
+      if ('value' in outcome) return { value: outcome.value.value };
+      lastError = outcome.error;
+      if (outcome.final) break;
+    }
+    throw lastError ?? run.abortError();
   }
 
   #begin(request: ChatRequest, options: RequestOptions): Run {

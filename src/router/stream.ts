@@ -3,8 +3,8 @@
 //
 // The cut-off: once content has been handed to the caller, a failure can no longer be
 // hidden by starting elsewhere from scratch. The relay then asks the router to continue
-// on the next provider from the text already delivered (a prefill where the provider
-// accepts one, else a restart whose answer must begin with that text). When nothing can
+// on the next candidate, its fallbacks models included, from the text already delivered (a
+// prefill where the provider takes one, else an explicit request to continue; continuation.ts). When nothing can
 // continue, the error is thrown from the iterator: no finish_reason is invented and the
 // caller never sees a clean end after a failure.
 import type { Config } from '../config/schema.ts';
@@ -14,6 +14,7 @@ import { excerpt } from '../protocol/redact.ts';
 import type { SseEvent, StreamState } from '../providers/adapter.ts';
 import { readEvents } from '../providers/sse.ts';
 import type { Transport } from '../providers/transport.ts';
+import { type Continuation, continuationRequest, dropEcho, primeChars } from './continuation.ts';
 import { addCost } from './cost.ts';
 import type { Deployment } from './deployment.ts';
 import type { AttemptOptions } from './hedge.ts';
@@ -36,13 +37,6 @@ export interface StreamContext {
   recover(run: Run, model: string, text: string, exclude: ReadonlySet<string>): Promise<{ value: Segment }>;
 }
 
-/** How a continuation attempt picks up from text the caller already has. */
-export interface Continuation {
-  text: string;
-  /** Send the text as a final assistant message to be continued (else restart and skip it). */
-  prefill: boolean;
-}
-
 /** One upstream stream, primed: its first content is in `buffered`. */
 export interface Segment {
   deployment: Deployment;
@@ -50,8 +44,6 @@ export interface Segment {
   events: AsyncIterator<SseEvent>;
   state: StreamState;
   buffered: ChatChunk[];
-  /** In a restart, the delivered text still to be matched and skipped. */
-  skip: { text: string } | undefined;
   /** Releases the attempt; `abort` (default true) closes the upstream connection, not needed after a clean end. */
   close(abort?: boolean): Promise<void>;
 }
@@ -123,12 +115,6 @@ function streamError(provider: string, code: string, message: string, kind: 'tim
     kind,
     provider,
   });
-}
-
-/** The request a continuation sends: the original plus, for a prefill, the text so far as the assistant's turn. */
-export function continuationRequest(request: ChatRequest, continuation: Continuation | undefined): ChatRequest {
-  if (continuation === undefined || !continuation.prefill) return request;
-  return { ...request, messages: [...request.messages, { role: 'assistant', content: continuation.text }] };
 }
 
 /** Opens a stream on one deployment and returns once its first content has arrived. Throws SwitchboardError. */
@@ -203,21 +189,29 @@ export async function openSegment(
       events,
       state: provider.adapter.startStream(target, run.request),
       buffered: [],
-      skip: continuation && !continuation.prefill ? { text: continuation.text } : undefined,
       close,
     };
     const rename = responseModel === 'generic';
+    // An explicit continuation is read a little further, so an echo of the delivered text's end can be dropped.
+    const instruct = continuation?.mode === 'instruct';
+    let seen = 0;
     for (let primed = false; !primed; ) {
       const next = await events.next();
-      if (next.done || segment.state.done)
+      if (next.done || segment.state.done) {
+        if (instruct && seen > 0) break;
         throw streamError(provider.name, 'stream_incomplete', 'stream ended before any content');
-      for (const decoded of provider.adapter.decodeEvent(next.value, segment.state)) {
-        const chunk = segment.skip ? skipDelivered(decoded, segment.skip, provider.name) : decoded;
+      }
+      for (const chunk of provider.adapter.decodeEvent(next.value, segment.state)) {
         if (rename) chunk.model = model;
         segment.buffered.push(chunk);
-        primed ||= hasContent(chunk);
+        if (!instruct) primed ||= hasContent(chunk);
+        else {
+          seen += chunk.choices[0]?.delta.content?.length ?? 0;
+          primed ||= seen >= primeChars || chunk.choices.some((choice) => choice.finish_reason);
+        }
       }
     }
+    if (instruct) dropEcho(continuation.text, segment.buffered);
     clearTimeout(timer);
     context.noteFirstToken(deployment, performance.now() - started);
     return segment;
@@ -225,34 +219,6 @@ export async function openSegment(
     await close();
     throw error;
   }
-}
-
-/**
- * In a restart, drops the text the caller already has from the new answer; an answer
- * that does not begin with it cannot continue the stream.
- */
-function skipDelivered(chunk: ChatChunk, skip: { text: string }, provider: string): ChatChunk {
-  if (skip.text.length === 0) return chunk;
-  for (const choice of chunk.choices) {
-    const content = choice.delta.content;
-    if (typeof content === 'string' && content.length > 0) {
-      const overlap = Math.min(content.length, skip.text.length);
-      if (content.slice(0, overlap) !== skip.text.slice(0, overlap)) {
-        throw streamError(
-          provider,
-          'continuation_mismatch',
-          'the restarted answer does not begin with the text delivered',
-          'bad-request',
-        );
-      }
-      skip.text = skip.text.slice(overlap);
-      choice.delta.content = content.slice(overlap);
-    }
-    if (skip.text.length > 0 && (choice.finish_reason || choice.delta.tool_calls)) {
-      throw streamError(provider, 'continuation_mismatch', 'the restarted answer ended before the text delivered', 'bad-request');
-    }
-  }
-  return chunk;
 }
 
 interface RelayInput {
@@ -287,7 +253,7 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
             const next = await segment.events.next();
             if (next.done) break;
             for (const decoded of segment.provider.adapter.decodeEvent(next.value, segment.state)) {
-              segment.buffered.push(segment.skip ? skipDelivered(decoded, segment.skip, segment.provider.name) : decoded);
+              segment.buffered.push(decoded);
             }
             continue;
           }

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import type { ChatResponse } from '../../src/protocol/chat.ts';
-import { completion, openaiError, refusingUrl, type ScriptEntry, startUpstream, textChunks, type Upstream } from './upstream.ts';
+import {
+  completion,
+  openaiError,
+  refusingUrl,
+  type ScriptEntry,
+  startUpstream,
+  talkingModel,
+  textChunks,
+  type Upstream,
+} from './upstream.ts';
 
 const bounded = { timeout: 2000 };
 
@@ -290,5 +299,30 @@ describe('fixtures', () => {
     assert.ok(withUsage.slice(0, -1).every((chunk) => chunk.usage === null));
     assert.deepEqual(withUsage.at(-1)!.choices, []);
     assert.deepEqual(withUsage.at(-1)!.usage, { prompt_tokens: 5, completion_tokens: 2, total_tokens: 7 });
+  });
+});
+
+describe('talkingModel', () => {
+  it('answers a restart with different words, and a continuation with the rest of the answer it began', async () => {
+    const answers = [
+      'The sky is blue because air scatters blue light most.',
+      'Rayleigh scattering makes the daytime sky look blue.',
+    ];
+    const server = await startUpstream([], { fallback: talkingModel(answers) });
+    const ask = async (messages: unknown[]) => {
+      const response = await fetch(`${server.url}/chat/completions`, { method: 'POST', body: JSON.stringify({ messages }) });
+      const text = await response.text();
+      return [...text.matchAll(/"content":"([^"]*)"/g)].map((match) => match[1]).join('');
+    };
+    const question = { role: 'user', content: 'Why is the sky blue?' };
+    assert.equal(await ask([question]), answers[0]);
+    assert.equal(await ask([question]), answers[1], 'asked again, it says it differently');
+    const partial = { role: 'assistant', content: 'The sky is blue because' };
+    assert.equal(await ask([question, partial]), ' air scatters blue light most.');
+    assert.equal(
+      await ask([question, partial, { role: 'user', content: 'Continue exactly where you stopped.' }]),
+      ' air scatters blue light most.',
+    );
+    await server.close();
   });
 });

@@ -310,3 +310,44 @@ export function textChunks(text: string | string[], options: { model?: string; u
   if (options.usage) chunks.push({ ...chunk([]), usage: usageFor(pieces.length) });
   return chunks;
 }
+
+/** The text a request asks to be continued: a final assistant message, or one followed by a request to continue. */
+function partialTurn(request: RecordedRequest): string | undefined {
+  const messages: Array<{ role?: unknown; content?: unknown }> = Array.isArray(request.body?.messages)
+    ? request.body.messages
+    : [];
+  const last = messages.at(-1);
+  const before = messages.at(-2);
+  if (last?.role === 'assistant' && typeof last.content === 'string') return last.content;
+  if (last?.role === 'user' && before?.role === 'assistant' && typeof before.content === 'string') {
+    const ask = typeof last.content === 'string' ? last.content : '';
+    if (/continue/i.test(ask)) return before.content;
+  }
+  return undefined;
+}
+
+/**
+ * An upstream that talks like a real model: each fresh request (a restart too) is answered with
+ * the next of `answers`, so the same question gets different words each time; a request to
+ * continue a partial answer (a prefill, or the partial answer followed by an instruction to
+ * continue) gets the rest of whichever answer it began, or of the first when it began none.
+ * `cutFirstAfter` N: the first fresh answer is cut after N events (a broken stream).
+ * `echo` N: a continuation first repeats the last N characters it was shown, as models sometimes do.
+ * Use it as an emulator's `fallback` so it answers every request.
+ */
+export function talkingModel(answers: string[], options: { cutFirstAfter?: number; echo?: number } = {}): ScriptEntry {
+  let fresh = 0;
+  return (request) => {
+    const partial = partialTurn(request);
+    if (partial === undefined) {
+      const text = answers[fresh % answers.length]!;
+      const cut = fresh === 0 ? options.cutFirstAfter : undefined;
+      fresh += 1;
+      return { sse: textChunks(text), ...(cut !== undefined && { cutAfter: cut }) };
+    }
+    const begun = answers.find((answer) => answer.startsWith(partial));
+    const rest = begun === undefined ? answers[0]! : begun.slice(partial.length);
+    const echoed = options.echo ? partial.slice(-options.echo) + rest : rest;
+    return { sse: textChunks(echoed) };
+  };
+}
