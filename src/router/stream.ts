@@ -8,7 +8,7 @@
 // continue, the error is thrown from the iterator: no finish_reason is invented and the
 // caller never sees a clean end after a failure.
 import type { Config } from '../config/schema.ts';
-import { type ChatChunk, type ChatRequest, hasContent, type Usage } from '../protocol/chat.ts';
+import { type ChatChunk, hasContent, type Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { SseEvent, StreamState } from '../providers/adapter.ts';
