@@ -74,7 +74,10 @@ export class RedisStore implements StateStore {
   /** Whether an outage was announced, so the return is announced too. */
   #announcedDown = false;
   #error: string | null = null;
-  #flushing = false;
+  /** Health writes on their way, awaited on close. */
+  readonly #writes = new Set<Promise<void>>();
+  /** The flush on its way, if any. */
+  #flushing: Promise<void> | undefined;
   #syncing: Promise<void> | undefined;
   #syncAgain = false;
   #ready: Promise<void> | undefined;
@@ -215,7 +218,10 @@ export class RedisStore implements StateStore {
     this.#closed = true;
     clearInterval(this.#timer);
     if (this.#connected) {
+      // What this replica counted last goes out before it leaves: after a flush on its way, one more.
+      await this.#flushing;
       await this.#flush();
+      await Promise.all(this.#writes);
       await this.#leases.releaseAll();
     }
     this.#connected = false;
@@ -238,8 +244,14 @@ export class RedisStore implements StateStore {
   }
 
   /** Writes the copy's pending health changes by compare-and-set, retrying against what another replica wrote. */
-  async #writeHealth(id: string, copy: DeploymentCopy): Promise<void> {
-    if (copy.writing || !this.#connected || this.#closed) return;
+  #writeHealth(id: string, copy: DeploymentCopy): Promise<void> {
+    if (copy.writing || !this.#connected) return Promise.resolve();
+    const write = this.#compareAndSet(id, copy).finally(() => this.#writes.delete(write));
+    this.#writes.add(write);
+    return write;
+  }
+
+  async #compareAndSet(id: string, copy: DeploymentCopy): Promise<void> {
     copy.writing = true;
     try {
       for (let round = 0; round < 16 && copy.transforms.length > 0 && this.#records.get(id) === copy; round += 1) {
@@ -287,8 +299,14 @@ export class RedisStore implements StateStore {
       if (copy !== undefined) void this.#writeHealth(id, copy);
     }
     this.#routineHealth.clear();
-    if (this.#flushing || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
-    this.#flushing = true;
+    if (this.#flushing !== undefined || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
+    this.#flushing = this.#send().finally(() => {
+      this.#flushing = undefined;
+    });
+    return this.#flushing;
+  }
+
+  async #send(): Promise<void> {
     const ids = [...this.#dirtyCounters];
     const scopes = [...this.#dirtySpend];
     this.#dirtyCounters.clear();
@@ -333,7 +351,6 @@ export class RedisStore implements StateStore {
     }
     const failed = results.find(([error]) => error !== null);
     if (failed !== undefined) this.#down(failed[0]);
-    this.#flushing = false;
   }
 
   #onMessage(text: string): void {

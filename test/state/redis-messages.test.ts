@@ -51,3 +51,21 @@ it('sends a trip at once and batches routine rate-limit snapshots', { timeout: 3
   await eventually(() => reader!.get('p/m').health.circuit.state === 'open');
   assert.ok(performance.now() - sentAt < 2000, 'a trip does not wait for the 4 s flush');
 });
+
+it('sends what it counted and changed last before close() resolves', { timeout: 30_000 }, async (t) => {
+  const server = await startRedis(t);
+  const prefix = `p-${randomUUID()}`;
+  const leaving = new RedisStore({ url: server.url, prefix, flushMs: 60_000 });
+  await leaving.ready();
+  leaving.count('p/m', 'requests', 7);
+  leaving.addSpend('key:a', { requests: 1, costUsd: 0.25 });
+  leaving.update('p/m', (health: DeploymentHealth) => ({ ...health, lastError: 'boom', lastErrorAt: 5 }));
+  await leaving.close();
+
+  const joining = new RedisStore({ url: server.url, prefix });
+  t.after(() => joining.close());
+  await joining.ready();
+  assert.equal(joining.get('p/m').requests, 7);
+  assert.equal(joining.get('p/m').health.lastError, 'boom');
+  assert.deepEqual(joining.spend('key:a'), { requests: 1, inputTokens: 0, outputTokens: 0, costUsd: 0.25 });
+});
