@@ -80,6 +80,27 @@ describe('switchboard init and serve from the environment', () => {
     assert.match(again.stderr, /exists; pass --force/);
   });
 
+  it('init --models serves only the models named, refuses an unknown one, and will not ask without a terminal', async () => {
+    const dir = await tempDir();
+    try {
+      const picked = await runCli(['init', '--models', 'llama-3.3-70b', '--output', 'two.yaml'], { cwd: dir.path, env });
+      assert.equal(picked.code, 0, picked.stderr);
+      const text = await readFile(join(dir.path, 'two.yaml'), 'utf8');
+      assert.match(text, /llama-3\.3-70b: llama-3\.3-70b-versatile/);
+      assert.match(text, /llama-3\.3-70b: meta-llama\/Llama-3\.3-70B-Instruct-Turbo/);
+      assert.doesNotMatch(text, /llama-3\.1-8b/);
+      assert.match(picked.stdout, /Next: switchboard serve --config two\.yaml/);
+      const unknown = await runCli(['init', '--models', 'llama-3.3-70b,gpt-9'], { cwd: dir.path, env });
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /not served by any provider found: gpt-9/);
+      const asked = await runCli(['init'], { cwd: dir.path, env });
+      assert.equal(asked.code, 1);
+      assert.match(asked.stderr, /stdin is not a terminal: pass --yes/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
   it('serve reads the written file and fails over from Groq to Together', async () => {
     const { cli, url } = await serve(written.path);
     fromFile = await modelIds(url);
