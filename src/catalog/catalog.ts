@@ -58,19 +58,19 @@ export function modelsServedBy(preset: PresetName): Array<{ name: string; id: st
 
 /**
  * A provider's prices with the catalog's filled in: for every mapped model without a configured
- * price, the catalog's price for that provider's model id (input and output; configured prices
- * always win).
+ * price, the catalog's price for that provider's model id (input, output and cached input where
+ * known; configured prices always win, whole).
  */
-export function pricingWithCatalog<Price extends { input: number; output: number }>(
+export function pricingWithCatalog<Price extends CatalogPrice>(
   preset: PresetName | undefined,
   mapped: Readonly<Record<string, string>>,
   configured: Readonly<Record<string, Price>>,
-): Record<string, Price | { input: number; output: number }> {
-  const pricing: Record<string, Price | { input: number; output: number }> = { ...configured };
+): Record<string, Price | CatalogPrice> {
+  const pricing: Record<string, Price | CatalogPrice> = { ...configured };
   for (const [generic, id] of Object.entries(mapped)) {
     if (Object.hasOwn(configured, generic)) continue;
     const price = catalogPrice(preset, id);
-    if (price) pricing[generic] = { input: price.input, output: price.output };
+    if (price) pricing[generic] = { ...price };
   }
   return pricing;
 }

@@ -128,7 +128,9 @@ export function buildConfigYaml(found: readonly FoundProvider[], chosen: Readonl
     if (priced.length > 0) {
       lines.push('    pricing: # USD per million tokens');
       for (const { model, offer } of priced) {
-        lines.push(`      ${scalar(model.name)}: { input: ${offer.price!.input}, output: ${offer.price!.output} }`);
+        const { input, output, cachedInput } = offer.price!;
+        const cached = cachedInput === undefined ? '' : `, cachedInput: ${cachedInput}`;
+        lines.push(`      ${scalar(model.name)}: { input: ${input}, output: ${output}${cached} }`);
       }
     }
   }

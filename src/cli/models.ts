@@ -133,7 +133,7 @@ export function configRows(loaded: LoadedSource): ModelRow[] {
         kind,
         input: price?.input ?? null,
         output: price?.output ?? null,
-        cachedInput: known?.offer.price?.cachedInput ?? null,
+        cachedInput: (configured ? configured.cachedInput : known?.offer.price?.cachedInput) ?? null,
         contextTokens: known?.offer.contextTokens ?? known?.model.contextTokens ?? null,
         priceFrom: configured ? 'config' : price ? 'catalog' : null,
         source: known ? `${known.offer.source.url} (${known.offer.source.readOn})` : null,

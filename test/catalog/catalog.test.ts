@@ -3,7 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { catalogModels, catalogOffer, contextWindow, modelsServedBy } from '../../src/catalog/catalog.ts';
+import { parseConfig } from '../../src/config/schema.ts';
 import { type Preset, type PresetName, presetNames, presets } from '../../src/providers/presets.ts';
+import { costOf } from '../../src/router/cost.ts';
+import { buildProvider } from '../../src/router/provider.ts';
 import { createRouter } from '../../src/router/router.ts';
 import { completion, startUpstream } from '../support/upstream.ts';
 
@@ -63,6 +66,21 @@ describe('model catalog', () => {
   it('gives the provider-specific context window where one is listed', () => {
     assert.equal(contextWindow('llama-3.3-70b', 'groq'), 131_072);
     assert.equal(contextWindow('no-such-model'), undefined);
+  });
+
+  it("bills cached input at the catalog's cached-input price", () => {
+    const config = parseConfig({
+      providers: { groq: { preset: 'groq', apiKey: 'k', models: { 'gpt-oss-120b': 'openai/gpt-oss-120b' } } },
+    });
+    const provider = buildProvider('groq', config.providers.groq!);
+    assert.deepEqual(provider.pricing['gpt-oss-120b'], { input: 0.15, output: 0.6, cachedInput: 0.075 });
+    const usage = {
+      prompt_tokens: 1_000_000,
+      completion_tokens: 0,
+      total_tokens: 1_000_000,
+      prompt_tokens_details: { cached_tokens: 500_000 },
+    };
+    assert.ok(Math.abs((costOf(provider, 'gpt-oss-120b', usage) ?? 0) - 0.1125) < 1e-9);
   });
 
   it('prices a model the config leaves unpriced for cheapest and cost, and a configured price wins', async () => {
