@@ -4,6 +4,7 @@
 // answered, the most telling error. An open circuit is never tried while a closed one can
 // answer; when none can, one caller request may be the trial whose success closes it.
 import type { Config } from '../config/schema.ts';
+import type { Observer } from '../observe/observer.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
@@ -41,6 +42,8 @@ export interface RoutingState {
   cachedShares: Map<string, number>;
   /** Provider → its last failure told without upstream text (kind, status, code), for status pages shown to anyone. */
   failureSummaries: Map<string, string>;
+  /** Events and recent history (the dashboard's); told of every attempt. */
+  observer?: Observer;
 }
 
 /** What the loop needs of a request: the generic model it asks for. */
@@ -326,6 +329,7 @@ export class Failover {
       const value = await attempt(deployment, run, options);
       const latencyMs = performance.now() - started;
       tracker.recordSuccess(deployment.id, latencyMs);
+      this.#state.observer?.attempt(deployment.id, true, latencyMs);
       const record: Attempt = { provider, model: deployment.providerModel, status: 200, outcome: 'ok', latencyMs };
       run.attempts.push(record);
       return { value, attempt: record };
@@ -341,6 +345,7 @@ export class Failover {
         latencyMs: performance.now() - started,
       };
       run.attempts.push(record);
+      if (error.kind !== 'aborted') this.#state.observer?.attempt(deployment.id, false, record.latencyMs);
       return { error, attempt: record };
     } finally {
       tracker.store.count(deployment.id, 'inflight', -1);

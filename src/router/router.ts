@@ -3,6 +3,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { secretsOf } from '../config/secrets.ts';
+import { Observer, type ObserverOptions } from '../observe/observer.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, Usage } from '../protocol/chat.ts';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
@@ -21,6 +22,7 @@ import { type EmbeddingResult, embedWith } from './embed.ts';
 import { type Attempter, Failover, type Hedging, type RoutingState } from './failover.ts';
 import { FirstTokenTimes } from './first-token.ts';
 import type { OneShotContext } from './one-shot.ts';
+import { summarize } from './outcomes.ts';
 import { type ProbeResult, probeDeployment } from './probe.ts';
 import { buildProviders, encodeFor, type Provider } from './provider.ts';
 import { Recovery } from './recovery.ts';
@@ -70,6 +72,8 @@ export interface RouterOptions {
    * passed in is shared, not owned: `close()` leaves it open.
    */
   store?: StateStore;
+  /** The step and window of the recent history the dashboard shows; default 10 s steps over an hour. */
+  history?: ObserverOptions;
 }
 
 export class Router {
@@ -83,6 +87,7 @@ export class Router {
   readonly #ownsStore: boolean;
   readonly #recovery: Recovery;
   readonly #firstTokens = new FirstTokenTimes();
+  readonly #observer: Observer;
 
   constructor(config: ConfigInput | Config, options: RouterOptions = {}) {
     const parsed = parseConfig(config);
@@ -91,6 +96,12 @@ export class Router {
     this.#store = options.store ?? new MemoryStore();
     this.#ownsStore = options.store === undefined;
     this.#state.tracker = new FailoverTracker(trackerPolicy(parsed), { store: this.#store });
+    this.#observer = new Observer(options.history);
+    this.#state.observer = this.#observer;
+    this.#observer.watch(this.#store, {
+      providerOf: (id) => this.#deployments.find((deployment) => deployment.id === id)?.provider.name,
+      summaryOf: (id) => this.#state.failureSummaries.get(id),
+    });
     this.#recovery = new Recovery({
       tracker: this.#state.tracker,
       deployments: () => this.#deployments,
@@ -106,6 +117,11 @@ export class Router {
 
   get config(): Config {
     return this.#state.config;
+  }
+
+  /** Events and recent history, for the dashboard. */
+  get observer(): Observer {
+    return this.#observer;
   }
 
   /** The health records, for tests and the dashboard. */
@@ -166,8 +182,10 @@ export class Router {
       weights: this.#state.weights ?? new SmoothWeights(),
       cachedShares: this.#state.cachedShares ?? new Map<string, number>(),
     } satisfies RoutingState);
+    const first = this.#providers.length === 0 && this.#deployments.length === 0;
     this.#providers = providers;
     this.#deployments = deployments;
+    if (!first) this.#observer.reloaded(ids);
     this.#recovery.scheduleChecks(routing.healthCheck.intervalMs);
     // Open circuits kept across the reload are probed on their schedule.
     this.#recovery.arm();
@@ -181,6 +199,7 @@ export class Router {
         this.#attemptComplete(deployment, run),
       );
       if (this.#state.config.routing.responseModel === 'generic') value.model = model;
+      this.#observer.answered(deployment.id, deployment.provider.name, run.attempts);
       return {
         response: value,
         provider: deployment.provider.name,
@@ -190,6 +209,9 @@ export class Router {
         attempts: run.attempts,
         costUsd: this.#noteUsage(deployment, value.usage),
       };
+    } catch (error) {
+      this.#observer.failed(run.request.model, run.attempts);
+      throw error;
     } finally {
       run.finish();
     }
@@ -208,6 +230,7 @@ export class Router {
         (deployment, _run, attempt) => openSegment(deployment, run, context, undefined, attempt),
         this.#hedging(run.request.model),
       );
+      this.#observer.answered(deployment.id, deployment.provider.name, run.attempts);
       const result = new StreamResult({
         provider: deployment.provider.name,
         deployment: deployment.id,
@@ -224,6 +247,7 @@ export class Router {
       result.costUsd = run.abandonedCostUsd;
       return result;
     } catch (error) {
+      this.#observer.failed(run.request.model, run.attempts);
       run.finish();
       throw error;
     }
@@ -271,6 +295,7 @@ export class Router {
     },
     noteFirstToken: (deployment, ms) => {
       this.#firstTokens.record(deployment.id, ms);
+      this.#observer.firstToken(deployment.id, ms);
       this.#state.tracker.noteFirstToken(deployment.id, ms);
     },
     noteHeaders: (deployment, headers) => this.#failover.noteHeaders(deployment, headers),
@@ -424,9 +449,32 @@ export class Router {
     }
   }
 
-  #probe(deployment: Deployment): Promise<ProbeResult> {
+  async #probe(deployment: Deployment): Promise<ProbeResult> {
     const { timeoutMs } = this.#state.config.routing.healthCheck;
-    return probeDeployment(deployment, this.#transport, timeoutMs, this.#state.secrets);
+    const result = await probeDeployment(deployment, this.#transport, timeoutMs, this.#state.secrets);
+    const error = result.error === undefined ? undefined : summarize(result.error);
+    this.#observer.probe(deployment.id, deployment.provider.name, result.healthy, result.latencyMs, error);
+    return result;
+  }
+
+  /**
+   * Probes one deployment now (the dashboard's button) and records what it finds, as a health
+   * check does; undefined for an unknown id.
+   */
+  async probeNow(
+    id: string,
+  ): Promise<{ deployment: string; healthy: boolean; latencyMs: number; error: string | null } | undefined> {
+    const deployment = this.#deployments.find((candidate) => candidate.id === id);
+    if (deployment === undefined) return undefined;
+    const result = await this.#probe(deployment);
+    if (result.error === undefined) {
+      this.#state.tracker.recordSuccess(deployment.id, result.latencyMs);
+      this.#failover.noteHeaders(deployment, result.headers ?? {});
+    } else {
+      this.#failover.recordFailure(deployment, result.error);
+    }
+    const error = result.error === undefined ? null : summarize(result.error);
+    return { deployment: deployment.id, healthy: result.healthy, latencyMs: Math.round(result.latencyMs), error };
   }
 
   /** Probes every deployment at once with a 1-token request and records what it finds. */
@@ -483,6 +531,7 @@ export class Router {
   /** Stops probes and background checks and closes what the router made itself (transport, store). */
   async close(): Promise<void> {
     this.#recovery.close();
+    this.#observer.close();
     if (this.#ownsStore) await this.#store.close();
     if (this.#ownsTransport) await this.#transport.close();
   }

@@ -1,0 +1,152 @@
+// Recent history per deployment at a coarse step (10 s by default, the last hour): requests,
+// errors, latency and time-to-first-token percentiles. A request costs two array increments;
+// percentiles are worked out when a bucket closes, on a timer.
+
+/** Log-scale latency bins: bin i holds samples up to 5 ms × 1.4^i (the last bin is unbounded). */
+const binCount = 40;
+const binBase = 5;
+const binGrowth = 1.4;
+const logGrowth = Math.log(binGrowth);
+
+function binOf(ms: number): number {
+  if (!(ms > binBase)) return 0;
+  return Math.min(binCount - 1, Math.ceil(Math.log(ms / binBase) / logGrowth));
+}
+
+function binUpperMs(bin: number): number {
+  return binBase * binGrowth ** bin;
+}
+
+/** The value below which `share` of the counted samples fall (a bin's upper bound); null without samples. */
+function percentile(bins: Uint32Array, count: number, share: number): number | null {
+  if (count === 0) return null;
+  const rank = Math.max(1, Math.ceil(count * share));
+  let seen = 0;
+  for (let bin = 0; bin < bins.length; bin++) {
+    seen += bins[bin] as number;
+    if (seen >= rank) return Math.round(binUpperMs(bin));
+  }
+  return Math.round(binUpperMs(bins.length - 1));
+}
+
+/** One closed step of one deployment. */
+export interface HistoryPoint {
+  /** Epoch ms when the step began. */
+  at: number;
+  requests: number;
+  errors: number;
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+  firstTokenP50Ms: number | null;
+  firstTokenP95Ms: number | null;
+}
+
+class OpenStep {
+  requests = 0;
+  errors = 0;
+  latencyCount = 0;
+  firstTokenCount = 0;
+  readonly latency = new Uint32Array(binCount);
+  readonly firstToken = new Uint32Array(binCount);
+
+  close(at: number): HistoryPoint {
+    return {
+      at,
+      requests: this.requests,
+      errors: this.errors,
+      latencyP50Ms: percentile(this.latency, this.latencyCount, 0.5),
+      latencyP95Ms: percentile(this.latency, this.latencyCount, 0.95),
+      firstTokenP50Ms: percentile(this.firstToken, this.firstTokenCount, 0.5),
+      firstTokenP95Ms: percentile(this.firstToken, this.firstTokenCount, 0.95),
+    };
+  }
+
+  reset(): void {
+    this.requests = 0;
+    this.errors = 0;
+    this.latencyCount = 0;
+    this.firstTokenCount = 0;
+    this.latency.fill(0);
+    this.firstToken.fill(0);
+  }
+}
+
+interface Series {
+  open: OpenStep;
+  points: HistoryPoint[];
+}
+
+export interface HistoryOptions {
+  /** The step, in ms; default 10 s. */
+  stepMs?: number;
+  /** How far back it keeps, in ms; default one hour. */
+  windowMs?: number;
+}
+
+/** Per-deployment history: an open step counted into, and the closed steps of the window. */
+export class History {
+  readonly stepMs: number;
+  readonly maxPoints: number;
+  readonly #series = new Map<string, Series>();
+  #stepStart: number;
+
+  constructor(options: HistoryOptions = {}, now = Date.now()) {
+    this.stepMs = options.stepMs ?? 10_000;
+    this.maxPoints = Math.max(1, Math.ceil((options.windowMs ?? 3_600_000) / this.stepMs));
+    this.#stepStart = Math.floor(now / this.stepMs) * this.stepMs;
+  }
+
+  #of(id: string): Series {
+    let series = this.#series.get(id);
+    if (series === undefined) {
+      series = { open: new OpenStep(), points: [] };
+      this.#series.set(id, series);
+    }
+    return series;
+  }
+
+  /** An attempt ended: counted, with its latency when it answered. */
+  attempt(id: string, ok: boolean, latencyMs: number): void {
+    const open = this.#of(id).open;
+    open.requests++;
+    if (ok) {
+      open.latency[binOf(latencyMs)]!++;
+      open.latencyCount++;
+    } else {
+      open.errors++;
+    }
+  }
+
+  firstToken(id: string, ms: number): void {
+    const open = this.#of(id).open;
+    open.firstToken[binOf(ms)]!++;
+    open.firstTokenCount++;
+  }
+
+  /** Closes the open step once its time is over (steps with nothing in them are kept as zeros); true when one closed. */
+  roll(now = Date.now()): boolean {
+    if (now < this.#stepStart + this.stepMs) return false;
+    const at = this.#stepStart;
+    for (const series of this.#series.values()) {
+      series.points.push(series.open.close(at));
+      if (series.points.length > this.maxPoints) series.points.shift();
+      series.open.reset();
+    }
+    this.#stepStart = Math.floor(now / this.stepMs) * this.stepMs;
+    return true;
+  }
+
+  /** Forgets deployments that are no longer configured. */
+  retain(ids: ReadonlySet<string>): void {
+    for (const id of this.#series.keys()) if (!ids.has(id)) this.#series.delete(id);
+  }
+
+  /** Each deployment's closed steps after `after` (epoch ms; all when omitted), then its open step so far. */
+  read(after = Number.NEGATIVE_INFINITY): Record<string, HistoryPoint[]> {
+    const shown: Record<string, HistoryPoint[]> = {};
+    for (const [id, series] of this.#series) {
+      shown[id] = [...series.points.filter((point) => point.at > after), series.open.close(this.#stepStart)];
+    }
+    return shown;
+  }
+}
