@@ -43,12 +43,15 @@ export class RedisKeys {
   readonly channel: string;
   readonly ids: string;
   readonly scopes: string;
+  /** Followed by a store's origin: the key that says the store is alive. */
+  readonly alivePrefix: string;
   readonly #prefix: string;
   constructor(prefix: string) {
     this.#prefix = prefix;
     this.channel = `${prefix}:events`;
     this.ids = `${prefix}:ids`;
     this.scopes = `${prefix}:scopes`;
+    this.alivePrefix = `${prefix}:alive:`;
   }
   record(id: string): string {
     return `${this.#prefix}:d:${id}`;
@@ -72,6 +75,7 @@ export function queueCounters(pipeline: ScriptPipeline, keys: RedisKeys, origin:
     deltas.requests,
     deltas.errors,
     deltas.inflight,
+    keys.alivePrefix,
     deltas.latencyEmaMs.length / 2,
     ...deltas.latencyEmaMs,
     deltas.firstTokenEmaMs.length / 2,

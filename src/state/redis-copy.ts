@@ -141,9 +141,9 @@ export class DeploymentCopy {
     record.inflight = Math.max(0, record.inflight);
   }
 
-  /** Moves the pending deltas to `sending`; undefined when there are none. */
-  beginSend(): Deltas | undefined {
-    if (!hasDeltas(this.pending)) return undefined;
+  /** Moves the pending deltas to `sending`; undefined when there are none (unless `always`). */
+  beginSend(always = false): Deltas | undefined {
+    if (!always && !hasDeltas(this.pending)) return undefined;
     this.sending = this.pending;
     this.pending = noDeltas();
     return this.sending;

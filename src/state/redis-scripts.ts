@@ -25,18 +25,35 @@ return {1, hv}
 
 /**
  * Adds counter deltas and folds samples into the averages. KEYS: record, ids set. ARGV: channel,
- * id, origin, requests delta, errors delta, inflight delta, then for each average (latencyEmaMs,
- * firstTokenEmaMs) a count n and n pairs of (sample, alpha). Returns {cv, requests, errors,
- * inflight, latencyEmaMs or '', firstTokenEmaMs or ''}.
+ * id, origin, requests delta, errors delta, inflight delta, the prefix of the replicas' liveness
+ * keys, then for each average (latencyEmaMs, firstTokenEmaMs) a count n and n pairs of (sample,
+ * alpha). Returns {cv, requests, errors, inflight, latencyEmaMs or '', firstTokenEmaMs or ''}.
+ *
+ * Requests in flight are kept per replica (`inflight:<origin>`) and summed over the replicas that
+ * are alive (their liveness key exists), so a replica that died mid-request leaves no count behind.
  */
 export const countersScript = `
 local key = KEYS[1]
 local requests = redis.call('HINCRBY', key, 'requests', ARGV[4])
 local errors = redis.call('HINCRBY', key, 'errors', ARGV[5])
-local inflight = tonumber(redis.call('HGET', key, 'inflight') or '0') + tonumber(ARGV[6])
-if inflight < 0 then inflight = 0 end
+local mine = 'inflight:' .. ARGV[3]
+local own = tonumber(redis.call('HGET', key, mine) or '0') + tonumber(ARGV[6])
+if own > 0 then redis.call('HSET', key, mine, own) else redis.call('HDEL', key, mine) end
+local inflight = 0
+local fields = redis.call('HGETALL', key)
+for index = 1, #fields, 2 do
+  local name = fields[index]
+  if string.sub(name, 1, 9) == 'inflight:' then
+    local origin = string.sub(name, 10)
+    if origin == ARGV[3] or redis.call('EXISTS', ARGV[7] .. origin) == 1 then
+      inflight = inflight + tonumber(fields[index + 1])
+    else
+      redis.call('HDEL', key, name)
+    end
+  end
+end
 redis.call('HSET', key, 'inflight', inflight)
-local at = 7
+local at = 8
 local averages = {}
 for _, field in ipairs({'latencyEmaMs', 'firstTokenEmaMs'}) do
   local n = tonumber(ARGV[at])
@@ -87,6 +104,10 @@ return reply
  */
 export const resetScript = `
 local key = KEYS[1]
+local fields = redis.call('HKEYS', key)
+for _, name in ipairs(fields) do
+  if string.sub(name, 1, 9) == 'inflight:' then redis.call('HDEL', key, name) end
+end
 redis.call('HSET', key, 'health', ARGV[4], 'requests', 0, 'errors', 0, 'inflight', 0)
 redis.call('HDEL', key, 'latencyEmaMs', 'firstTokenEmaMs')
 local hv = redis.call('HINCRBY', key, 'hv', 1)

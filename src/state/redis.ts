@@ -52,6 +52,11 @@ export interface RedisStoreOptions {
 
 const fresh: Readonly<DeploymentRecord> = Object.freeze(freshRecord());
 
+/** How often a store says it is alive, how long that lasts, and how often others' in-flight counts are re-summed (ms). */
+const beatMs = 1000;
+const aliveMs = 3000;
+const sweepMs = 2000;
+
 /** A `StateStore` shared through Redis by every replica configured with the same URL and prefix. */
 export class RedisStore implements StateStore {
   readonly #client: Client;
@@ -74,6 +79,10 @@ export class RedisStore implements StateStore {
   /** Whether an outage was announced, so the return is announced too. */
   #announcedDown = false;
   #error: string | null = null;
+  /** Deployments whose requests in flight are to be re-summed with the next flush. */
+  readonly #sweep = new Set<string>();
+  #nextBeatAt = 0;
+  #nextSweepAt = 0;
   /** Health writes on their way, awaited on close. */
   readonly #writes = new Set<Promise<void>>();
   /** The flush on its way, if any. */
@@ -103,7 +112,7 @@ export class RedisStore implements StateStore {
       connection.on('ready', () => this.#sync());
     }
     this.#subscriber.on('message', (_channel: string, text: string) => this.#onMessage(text));
-    this.#timer = setInterval(() => void this.#flush(), options.flushMs ?? 100);
+    this.#timer = setInterval(() => this.#tick(), options.flushMs ?? 100);
     this.#timer.unref();
   }
 
@@ -222,6 +231,7 @@ export class RedisStore implements StateStore {
       await this.#flushing;
       await this.#flush();
       await Promise.all(this.#writes);
+      await this.#client.del(this.#keys.alivePrefix + this.#origin).catch(() => {});
       await this.#leases.releaseAll();
     }
     this.#connected = false;
@@ -291,6 +301,26 @@ export class RedisStore implements StateStore {
     if (copy.transforms.length > 0 && this.#connected) setTimeout(() => void this.#writeHealth(id, copy), 10).unref();
   }
 
+  /**
+   * Every flush interval: says this store is alive (its requests in flight count only while it
+   * is), now and then re-sums the deployments others count requests in flight for (dropping
+   * what a dead replica left), and flushes.
+   */
+  #tick(): void {
+    const now = Date.now();
+    if (this.#connected && now >= this.#nextBeatAt) this.#beat(now);
+    if (this.#connected && now >= this.#nextSweepAt) {
+      this.#nextSweepAt = now + sweepMs;
+      for (const [id, copy] of this.#records) if (copy.shared.inflight > 0) this.#sweep.add(id);
+    }
+    void this.#flush();
+  }
+
+  #beat(now: number): void {
+    this.#nextBeatAt = now + beatMs;
+    this.#client.set(this.#keys.alivePrefix + this.#origin, '1', 'PX', aliveMs).catch((error: unknown) => this.#down(error));
+  }
+
   /** Sends counters, averages and spend added since the last flush, in one pipeline. */
   async #flush(): Promise<void> {
     if (!this.#connected) return;
@@ -299,7 +329,8 @@ export class RedisStore implements StateStore {
       if (copy !== undefined) void this.#writeHealth(id, copy);
     }
     this.#routineHealth.clear();
-    if (this.#flushing !== undefined || (this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0)) return;
+    const idle = this.#dirtyCounters.size === 0 && this.#dirtySpend.size === 0 && this.#sweep.size === 0;
+    if (this.#flushing !== undefined || idle) return;
     this.#flushing = this.#send().finally(() => {
       this.#flushing = undefined;
     });
@@ -307,15 +338,17 @@ export class RedisStore implements StateStore {
   }
 
   async #send(): Promise<void> {
-    const ids = [...this.#dirtyCounters];
+    const ids = [...new Set([...this.#dirtyCounters, ...this.#sweep])];
+    const swept = new Set(this.#sweep);
     const scopes = [...this.#dirtySpend];
     this.#dirtyCounters.clear();
     this.#dirtySpend.clear();
+    this.#sweep.clear();
     const pipeline = this.#client.pipeline() as unknown as ScriptPipeline;
     const sentCounters: [string, DeploymentCopy][] = [];
     for (const id of ids) {
       const copy = this.#records.get(id);
-      const deltas = copy?.beginSend();
+      const deltas = copy?.beginSend(swept.has(id));
       if (copy === undefined || deltas === undefined) continue;
       sentCounters.push([id, copy]);
       queueCounters(pipeline, this.#keys, this.#origin, id, deltas);
@@ -401,6 +434,7 @@ export class RedisStore implements StateStore {
     this.#leases.forgetLocal();
     this.#connected = true;
     this.#error = null;
+    this.#beat(Date.now());
     if (this.#announcedDown) {
       this.#announcedDown = false;
       this.#onConnectionChange(this.connection());
