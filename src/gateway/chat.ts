@@ -5,7 +5,7 @@ import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Usage } from '../protocol/chat.ts';
 import type { Attempt, SwitchboardError } from '../protocol/errors.ts';
-import { excerpt, redact } from '../protocol/redact.ts';
+import { boundedMessage, excerpt } from '../protocol/redact.ts';
 import type { UsageRow } from '../usage/database.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';
@@ -208,7 +208,7 @@ function finish(request: FastifyRequest, exchange: Exchange, status: number, ela
   if (exchange.costUsd !== undefined) line.costUsd = exchange.costUsd;
   if (error !== undefined) {
     line.error = error.code ?? error.type;
-    line.message = redact(error.message, context.secrets);
+    line.message = boundedMessage(error.message, context.secrets);
   }
   if (outcome >= 500) context.logger.warn(line, 'chat completion failed');
   else context.logger.info(line, 'chat completion');

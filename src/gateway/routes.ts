@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { dashboardPage } from '../dashboard/page.ts';
 import { SwitchboardError } from '../protocol/errors.ts';
-import { redact } from '../protocol/redact.ts';
+import { boundedMessage } from '../protocol/redact.ts';
 import type { ModelInfo } from '../router/router.ts';
 import { isAuthorized, matchKey } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
@@ -216,7 +216,7 @@ function modelNotFound(id: string): SwitchboardError {
 
 /** The last line of defence for an error answer: no configured credential leaves, whatever built the message. */
 function scrubbed(error: SwitchboardError, secrets: readonly string[]): SwitchboardError {
-  const message = redact(error.message, secrets);
+  const message = boundedMessage(error.message, secrets);
   return message === error.message ? error : error.with({ message });
 }
 

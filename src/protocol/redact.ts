@@ -36,3 +36,14 @@ export function excerpt(text: string, secrets: readonly string[] = [], maxChars 
   if (flat.length === 0) return text.length === 0 ? '(empty)' : '(blank)';
   return flat.length > maxChars || window.length < text.length ? `${flat.slice(0, maxChars)}…` : flat;
 }
+
+/** Longest error message an answer or a log line carries: room for every attempt of a failed request. */
+const messageChars = 4096;
+
+/**
+ * An error message as it leaves the process: secrets scrubbed, and at most 4,096 characters, so a
+ * message that quotes something unbounded (a caller's value no excerpt was taken of) stays small.
+ */
+export function boundedMessage(message: string, secrets: readonly string[]): string {
+  return message.length > messageChars ? excerpt(message, secrets, messageChars) : redact(message, secrets);
+}
