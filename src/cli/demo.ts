@@ -18,6 +18,7 @@ import { type Simulator, startSimulator } from '../demo/simulator.ts';
 import { startTraffic } from '../demo/traffic.ts';
 import type { Gateway } from '../gateway/server.ts';
 import type { ProviderStatus } from '../router/router.ts';
+import { MemoryStore } from '../state/memory.ts';
 import {
   type DemoView,
   formatEvent,
@@ -270,7 +271,15 @@ async function startOnFreePort(simulators: readonly Simulator[], port: number | 
   for (let tries = 0; ; tries++) {
     const chosen = port ?? (await findFreePort(firstPort));
     try {
-      return await startGateway({ config: demoConfig(simulators, chosen), port: chosen, host: '127.0.0.1', logger: false });
+      // Its own memory store: a REDIS_URL in the environment must not carry simulated failures to real gateways.
+      const store = new MemoryStore();
+      return await startGateway({
+        config: demoConfig(simulators, chosen),
+        port: chosen,
+        host: '127.0.0.1',
+        logger: false,
+        store,
+      });
     } catch (error) {
       // Another process took the port between the look and the bind: look again.
       if (port !== undefined || tries >= 3 || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
