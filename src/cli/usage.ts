@@ -69,6 +69,24 @@ export async function usage(options: UsageOptions, output: Output = standardOutp
     output.out('');
     for (const line of groupTable(grouping, groups)) output.out(line);
   }
+  if (report.shared !== undefined) {
+    output.out('');
+    output.out('shared by every replica (Redis), since it began counting:');
+    for (const grouping of usageGroupings) {
+      const rows = Object.entries(report.shared[grouping]).map(([name, spend]) => [
+        name,
+        String(spend.requests),
+        String(spend.inputTokens),
+        String(spend.outputTokens),
+        formatUsd(spend.costUsd),
+      ]);
+      if (rows.length === 0) continue;
+      output.out('');
+      for (const line of formatTable([grouping.toUpperCase(), 'REQUESTS', 'INPUT TOKENS', 'OUTPUT TOKENS', 'COST'], rows)) {
+        output.out(line);
+      }
+    }
+  }
   return 0;
 }
 

@@ -76,6 +76,12 @@ it('examples/replicas.yaml: two gateways and one Redis share what they learn and
   assert.equal(report.shared?.provider.together?.requests, 4);
   assert.equal(report.total.requests, 1, "B's own ledger has its one request");
 
+  const usage = await runCli(['usage', '--url', b.url, '--since', '1h'], { env: cleanEnv() });
+  assert.equal(usage.code, 0, usage.stderr);
+  assert.match(usage.stdout, /^total {2}1 requests/m);
+  assert.match(usage.stdout, /^shared by every replica \(Redis\), since it began counting:$/m);
+  assert.match(usage.stdout, /^together +4 +\d+ +\d+ +\$/m);
+
   const status = await runCli(['status', b.url], { env: cleanEnv() });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^state {4}redis:\/\/127\.0\.0\.1:\d+\/?, shared with the other replicas$/m);
