@@ -64,6 +64,8 @@ export interface Gateway {
 }
 
 const loopback = '127.0.0.1';
+/** What a caller's x-request-id may be to be used as is: 1 to 200 visible ASCII characters. */
+const callerRequestId = /^[\x21-\x7e]{1,200}$/;
 
 /** Starts the gateway and resolves once it listens. */
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
@@ -97,10 +99,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     onIdle: undefined,
   };
 
+  let requestCount = 0;
   const server = Fastify({
     logger: false,
     bodyLimit: config.server.bodyLimitBytes,
-    requestIdHeader: 'x-request-id',
+    // The caller's x-request-id when it is a plausible id; anything else (up to the 16 KB header
+    // limit) would be echoed whole into the response and every log line of the request.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && callerRequestId.test(given) ? given : `req-${++requestCount}`;
+    },
     // Our own 503 in OpenAI's shape (routes.ts) instead of Fastify's.
     return503OnClosing: false,
     routerOptions: { ignoreTrailingSlash: true },
