@@ -8,6 +8,7 @@ import { invalidRequest } from '../protocol/errors.ts';
 import type { ConversationItem } from '../protocol/responses.ts';
 import type { ResponseStore, StoredResponse } from '../state/responses.ts';
 import type { Dialect } from './dialects.ts';
+import { clip } from './endpoints.ts';
 import { type ResponseEnvelope, responseFromChat } from './responses-answer.ts';
 import { chatRequestFromResponses, type InputItem, parseResponsesRequest, type ResponsesRequest } from './responses-request.ts';
 import { createResponsesStreamEncoder } from './responses-stream.ts';
@@ -55,6 +56,7 @@ export function createResponsesDialect(options: ResponsesDialectOptions): Dialec
       const only = request.builtinTools.length > 0 ? options.providersForTools(request.model, request.builtinTools) : undefined;
       const history = await historyOf(options.store, request, keyId);
       const conversation = [...history, ...(await resolve(options.store, request.input, keyId))];
+      requireCalls(conversation);
       const chat = chatRequestFromResponses(request, conversation);
       if (chat.messages.length === 0) {
         throw invalidRequest('The conversation is empty: send input items with a message.', 'input', 'empty_input');
@@ -103,7 +105,7 @@ async function historyOf(store: ResponseStore, request: ResponsesRequest, keyId:
   if (id === null) return [];
   const stored = await store.get(id);
   if (stored === undefined || stored.owner !== keyId) {
-    const message = `Previous response with id '${id}' not found (never stored, deleted, or past its retention).`;
+    const message = `Previous response with id '${clip(id)}' not found (never stored, deleted, or past its retention).`;
     throw invalidRequest(message, 'previous_response_id', 'previous_response_not_found');
   }
   return [...stored.conversation, ...stored.output];
@@ -118,11 +120,24 @@ async function resolve(store: ResponseStore, input: InputItem[], keyId: string |
     }
     const found = await store.item(item.id);
     if (found === undefined || found.owner !== keyId) {
-      throw invalidRequest(`Item with id '${item.id}' not found.`, `${item.at}.id`, 'item_not_found');
+      throw invalidRequest(`Item with id '${clip(item.id)}' not found.`, `${item.at}.id`, 'item_not_found');
     }
     items.push(found.item);
   }
   return items;
+}
+
+// Every provider refuses a tool result that answers no call before it (OpenAI: 400 "No tool call
+// found for function call output"), so it is refused here, before an upstream is bothered.
+function requireCalls(conversation: readonly ConversationItem[]): void {
+  const calls = new Set<string>();
+  for (const item of conversation) {
+    if (item.type === 'function_call') calls.add(item.call_id);
+    if (item.type === 'function_call_output' && !calls.has(item.call_id)) {
+      const message = `No tool call found for function call output with call_id '${clip(item.call_id)}': send the function_call item (or a previous_response_id or item_reference that has it) before its output.`;
+      throw invalidRequest(message, 'input', 'invalid_value');
+    }
+  }
 }
 
 // Input items are listed with ids (GET …/input_items); one given none gets one here, and keeps it

@@ -6,6 +6,7 @@ import { invalidRequest } from '../protocol/errors.ts';
 import type { ConversationItem } from '../protocol/responses.ts';
 import type { GatewayContext } from './context.ts';
 import type { Dialect } from './dialects.ts';
+import { clip } from './endpoints.ts';
 import { outputText } from './responses-answer.ts';
 import { createResponsesDialect } from './responses-dialect.ts';
 
@@ -62,7 +63,8 @@ export async function listInputItems(context: GatewayContext, request: FastifyRe
     const value = query[name];
     if (value === undefined) return undefined;
     const at = items.findIndex((item) => item.id === value);
-    if (at === -1) throw invalidRequest(`No input item '${String(value)}' in response '${id}'.`, name, 'invalid_value');
+    if (at === -1)
+      throw invalidRequest(`No input item '${clip(String(value))}' in response '${clip(id)}'.`, name, 'invalid_value');
     return at;
   };
   const after = cursor('after');
@@ -91,7 +93,7 @@ function idOf(request: FastifyRequest): string {
 }
 
 function notFound(id: string) {
-  return invalidRequest(`Response with id '${id}' not found.`, 'response_id', 'not_found', 404);
+  return invalidRequest(`Response with id '${clip(id)}' not found.`, 'response_id', 'not_found', 404);
 }
 
 /**

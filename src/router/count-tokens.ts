@@ -28,6 +28,34 @@ export function checkCountRequest(body: unknown): asserts body is CountTokensBod
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalidRequest('messages: a non-empty array is required', 'messages');
   }
+  // The shape only, as Anthropic checks it; which block types count is left to Anthropic or the estimate.
+  const { system, tools } = body as Record<string, unknown>;
+  if (system !== undefined && typeof system !== 'string' && !isBlockList(system)) {
+    throw invalidRequest('system: expected a string or an array of content blocks', 'system');
+  }
+  for (const [index, message] of messages.entries()) {
+    const { role, content } = (isObject(message) ? message : {}) as Record<string, unknown>;
+    if (role !== 'user' && role !== 'assistant') {
+      throw invalidRequest(`messages.${index}.role: expected 'user' or 'assistant'`, `messages.${index}.role`);
+    }
+    if (typeof content !== 'string' && !isBlockList(content)) {
+      throw invalidRequest(
+        `messages.${index}.content: expected a string or an array of content blocks`,
+        `messages.${index}.content`,
+      );
+    }
+  }
+  if (tools !== undefined && !(Array.isArray(tools) && tools.every((tool) => isObject(tool) && typeof tool.name === 'string'))) {
+    throw invalidRequest('tools: expected an array of tools, each with a name', 'tools');
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function isBlockList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((block) => isObject(block) && typeof block.type === 'string');
 }
 
 /** Sends the count to one Anthropic deployment. */

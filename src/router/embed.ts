@@ -29,6 +29,11 @@ export interface EmbeddingResult {
   costUsd: number | undefined;
 }
 
+/** OpenAI's limit on the items of a batch ("any array must be 2048 dimensions or less"). */
+export const maxEmbeddingInputs = 2048;
+/** Larger than any embedding model's vectors (text-embedding-3-large: 3072); bounds what goes upstream. */
+const maxDimensions = 65_536;
+
 /** Throws a 400 naming the field for a body that is not an embeddings request; no provider is called. */
 export function checkEmbeddingRequest(request: EmbeddingRequest): void {
   if (request === null || typeof request !== 'object' || Array.isArray(request)) {
@@ -41,9 +46,17 @@ export function checkEmbeddingRequest(request: EmbeddingRequest): void {
       'input',
     );
   }
+  // One list of token ids is one input; a batch is a list of texts or of token-id lists.
+  const batch = Array.isArray(request.input) && typeof request.input[0] !== 'number';
+  if (batch && request.input.length > maxEmbeddingInputs) {
+    throw invalidRequest(
+      `\`input\` has ${request.input.length} items; a batch may have at most ${maxEmbeddingInputs}: split it into several requests`,
+      'input',
+    );
+  }
   const { dimensions, encoding_format: format } = request;
-  if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1)) {
-    throw invalidRequest('`dimensions` must be a positive integer', 'dimensions');
+  if (dimensions !== undefined && (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > maxDimensions)) {
+    throw invalidRequest(`\`dimensions\` must be a positive integer up to ${maxDimensions}`, 'dimensions');
   }
   if (format !== undefined && format !== 'float' && format !== 'base64') {
     throw invalidRequest("`encoding_format` must be 'float' or 'base64'", 'encoding_format');
@@ -55,8 +68,12 @@ function isInput(input: unknown): boolean {
   if (typeof input === 'string') return input.length > 0;
   if (!Array.isArray(input) || input.length === 0) return false;
   if (typeof input[0] === 'string') return input.every((item) => typeof item === 'string' && item.length > 0);
-  if (typeof input[0] === 'number') return input.every(Number.isInteger);
-  return input.every((item) => Array.isArray(item) && item.length > 0 && item.every(Number.isInteger));
+  if (typeof input[0] === 'number') return input.every(isTokenId);
+  return input.every((item) => Array.isArray(item) && item.length > 0 && item.every(isTokenId));
+}
+
+function isTokenId(value: unknown): boolean {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** The `model` is not served as an embedding model: 404 for an unknown name, 400 for a chat model. */

@@ -1,0 +1,124 @@
+// Hostile bodies on the Responses, embeddings and count_tokens routes (issue 9's standard): each is a
+// 4xx in the route's error shape, quotes what the client sent only as a short excerpt, and reaches
+// no upstream.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { completion } from '../support/upstream.ts';
+import { gateway, upstream } from './helpers.ts';
+import { mixedProviders, postResponses } from './responses-helpers.ts';
+
+const bounded = { timeout: 15_000 };
+
+async function openaiError(response: Response, status: number, param: string) {
+  assert.equal(response.status, status);
+  const body = await response.json();
+  assert.equal(body.error.type, 'invalid_request_error');
+  assert.equal(body.error.param, param);
+  return body.error as { message: string; code: string | null };
+}
+
+describe('the Responses route', () => {
+  it('refuses a function_call_output that answers no call, and accepts one that does', bounded, async (t) => {
+    const openai = await upstream(t, [], { json: completion('Done') });
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const orphan = await postResponses(switchboard.url, {
+      model: 'llama',
+      input: [
+        { role: 'user', content: 'What is the weather?' },
+        { type: 'function_call_output', call_id: 'call_nowhere', output: '21 C' },
+      ],
+    });
+    const error = await openaiError(orphan, 400, 'input');
+    assert.match(error.message, /call_nowhere/);
+    assert.equal(openai.requests.length + anthropic.requests.length, 0);
+
+    const paired = await postResponses(switchboard.url, {
+      model: 'llama',
+      input: [
+        { role: 'user', content: 'What is the weather?' },
+        { type: 'function_call', call_id: 'call_1', name: 'weather', arguments: '{}' },
+        { type: 'function_call_output', call_id: 'call_1', output: '21 C' },
+      ],
+    });
+    assert.equal(paired.status, 200);
+    assert.equal(openai.requests.length, 1);
+  });
+
+  it('quotes a 3 MB previous_response_id or item_reference id as a short excerpt', bounded, async (t) => {
+    const openai = await upstream(t);
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const huge = `resp_${'x'.repeat(3_000_000)}`;
+    for (const body of [
+      { model: 'llama', input: 'Go on', previous_response_id: huge },
+      { model: 'llama', input: [{ type: 'item_reference', id: huge }] },
+    ]) {
+      const response = await postResponses(switchboard.url, body);
+      assert.equal(response.status, 400);
+      const text = await response.text();
+      assert.ok(text.length < 1000, `an answer of ${text.length} characters`);
+      assert.equal(JSON.parse(text).error.type, 'invalid_request_error');
+    }
+    assert.equal(openai.requests.length + anthropic.requests.length, 0);
+    const stored = await (await postResponses(switchboard.url, { model: 'llama', input: 'Keep this' })).json();
+    const listed = await fetch(`${switchboard.url}/v1/responses/${stored.id}/input_items?after=${'y'.repeat(8000)}`);
+    assert.equal(listed.status, 400);
+    assert.ok((await listed.text()).length < 1000);
+    assert.equal(openai.requests.length, 1);
+  });
+});
+
+describe('the embeddings route', () => {
+  const post = (url: string, body: unknown) =>
+    fetch(`${url}/v1/embeddings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(10_000),
+    });
+
+  it('refuses batches over 2048 items, vast dimensions and negative token ids before any upstream call', bounded, async (t) => {
+    const embeddings = await upstream(t);
+    const switchboard = await gateway(t, {
+      providers: { vectors: { baseUrl: embeddings.url, apiKey: 'sk-vectors', models: {}, embeddings: { small: 'e' } } },
+    });
+    const texts = await post(switchboard.url, { model: 'small', input: Array.from({ length: 100_000 }, () => 'a') });
+    assert.match((await openaiError(texts, 400, 'input')).message, /2048/);
+    const lists = await post(switchboard.url, { model: 'small', input: Array.from({ length: 2049 }, () => [1]) });
+    await openaiError(lists, 400, 'input');
+    await openaiError(await post(switchboard.url, { model: 'small', input: 'a', dimensions: 1e300 }), 400, 'dimensions');
+    await openaiError(await post(switchboard.url, { model: 'small', input: [5, -1] }), 400, 'input');
+    await openaiError(await post(switchboard.url, { model: 'small', input: [[5], [2 ** 60]] }), 400, 'input');
+    assert.equal(embeddings.requests.length, 0);
+  });
+});
+
+describe('the count_tokens route', () => {
+  it('answers a body of the wrong shape with a 400 in Anthropic shape, without estimating or calling', bounded, async (t) => {
+    const openai = await upstream(t);
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const hello = [{ role: 'user', content: 'Hi' }];
+    for (const [body, param] of [
+      [{ model: 'llama', system: { text: 'Be brief' }, messages: hello }, 'system'],
+      [{ model: 'llama', messages: [{ role: 'wizard', content: 'Hi' }] }, 'messages.0.role'],
+      [{ model: 'llama', messages: [{ role: 'user', content: 42 }] }, 'messages.0.content'],
+      [{ model: 'llama', messages: [null] }, 'messages.0.role'],
+      [{ model: 'llama', messages: [{ role: 'user', content: [null] }] }, 'messages.0.content'],
+      [{ model: 'llama', messages: hello, tools: [{ input_schema: {} }] }, 'tools'],
+    ] as const) {
+      const response = await fetch(`${switchboard.url}/v1/messages/count_tokens`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      assert.equal(response.status, 400, JSON.stringify(body));
+      const answer = await response.json();
+      assert.equal(answer.type, 'error');
+      assert.equal(answer.error.type, 'invalid_request_error');
+      assert.match(answer.error.message, new RegExp(`^${param.replaceAll('.', '\\.')}`));
+    }
+    assert.equal(openai.requests.length + anthropic.requests.length, 0);
+  });
+});
