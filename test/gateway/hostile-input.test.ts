@@ -11,10 +11,10 @@ const bounded = { timeout: 15_000 };
 
 async function openaiError(response: Response, status: number, param: string) {
   assert.equal(response.status, status);
-  const body = await response.json();
+  const body = (await response.json()) as { error: { type: string; param: string | null; message: string; code: string | null } };
   assert.equal(body.error.type, 'invalid_request_error');
   assert.equal(body.error.param, param);
-  return body.error as { message: string; code: string | null };
+  return body.error;
 }
 
 describe('the Responses route', () => {
@@ -61,7 +61,9 @@ describe('the Responses route', () => {
       assert.equal(JSON.parse(text).error.type, 'invalid_request_error');
     }
     assert.equal(openai.requests.length + anthropic.requests.length, 0);
-    const stored = await (await postResponses(switchboard.url, { model: 'llama', input: 'Keep this' })).json();
+    const stored = (await (await postResponses(switchboard.url, { model: 'llama', input: 'Keep this' })).json()) as {
+      id: string;
+    };
     const listed = await fetch(`${switchboard.url}/v1/responses/${stored.id}/input_items?after=${'y'.repeat(8000)}`);
     assert.equal(listed.status, 400);
     assert.ok((await listed.text()).length < 1000);
@@ -114,7 +116,7 @@ describe('the count_tokens route', () => {
         body: JSON.stringify(body),
       });
       assert.equal(response.status, 400, JSON.stringify(body));
-      const answer = await response.json();
+      const answer = (await response.json()) as { type: string; error: { type: string; message: string } };
       assert.equal(answer.type, 'error');
       assert.equal(answer.error.type, 'invalid_request_error');
       assert.match(answer.error.message, new RegExp(`^${param.replaceAll('.', '\\.')}`));
