@@ -229,11 +229,35 @@ function reasoningFrom(value: unknown): { effort: string | null; summary: string
   return { effort, summary: null };
 }
 
+// OpenAI's limits on metadata: 16 pairs, keys up to 64 characters, values up to 512. They also
+// bound what a stored response keeps and what an error may quote of it.
+const maxMetadataPairs = 16;
+const maxMetadataKeyLength = 64;
+const maxMetadataValueLength = 512;
+
 function metadataFrom(value: unknown): Record<string, string> {
   if (value == null) return {};
   if (!isObject(value)) throw invalidType('metadata', 'an object of strings');
-  for (const [key, entry] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  if (entries.length > maxMetadataPairs) {
+    throw invalidRequest(`Invalid 'metadata': at most ${maxMetadataPairs} pairs.`, 'metadata', 'invalid_value');
+  }
+  for (const [key, entry] of entries) {
+    if (key.length > maxMetadataKeyLength) {
+      throw invalidRequest(
+        `Invalid 'metadata': keys are at most ${maxMetadataKeyLength} characters.`,
+        'metadata',
+        'invalid_value',
+      );
+    }
     if (typeof entry !== 'string') throw invalidType(`metadata.${key}`, 'a string');
+    if (entry.length > maxMetadataValueLength) {
+      throw invalidRequest(
+        `Invalid 'metadata.${key}': values are at most ${maxMetadataValueLength} characters.`,
+        `metadata.${key}`,
+        'invalid_value',
+      );
+    }
   }
   return value as Record<string, string>;
 }

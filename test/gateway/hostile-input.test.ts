@@ -69,6 +69,28 @@ describe('the Responses route', () => {
     assert.ok((await listed.text()).length < 1000);
     assert.equal(openai.requests.length, 1);
   });
+  it('refuses metadata beyond OpenAI limits (16 pairs, 64-character keys, 512-character values)', bounded, async (t) => {
+    const openai = await upstream(t);
+    const anthropic = await upstream(t);
+    const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url));
+    const pairs = Object.fromEntries(Array.from({ length: 17 }, (_, index) => [`k${index}`, 'v']));
+    await openaiError(await postResponses(switchboard.url, { model: 'llama', input: 'Hi', metadata: pairs }), 400, 'metadata');
+    const longKey = { [`${'k'.repeat(3_000_000)}`]: 'v' };
+    const keyAnswer = await postResponses(switchboard.url, { model: 'llama', input: 'Hi', metadata: longKey });
+    assert.ok((await openaiError(keyAnswer, 400, 'metadata')).message.length < 200);
+    const value = { trace: 'v'.repeat(100_000) };
+    await openaiError(
+      await postResponses(switchboard.url, { model: 'llama', input: 'Hi', metadata: value }),
+      400,
+      'metadata.trace',
+    );
+    assert.equal(openai.requests.length + anthropic.requests.length, 0);
+    const fits = {
+      ...Object.fromEntries(Array.from({ length: 15 }, (_, index) => [`k${index}`, 'v'])),
+      ['k'.repeat(64)]: 'v'.repeat(512),
+    };
+    assert.equal((await postResponses(switchboard.url, { model: 'llama', input: 'Hi', metadata: fits })).status, 200);
+  });
 });
 
 describe('the embeddings route', () => {
