@@ -6,6 +6,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Attempt } from '../protocol/errors.ts';
 import type { DeploymentStatus, ProviderStatus } from '../router/router.ts';
+import type { StoreConnection } from '../state/store.ts';
 
 // LLM answers take from milliseconds (a cached or tiny completion) to minutes (a long stream).
 const buckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
@@ -50,8 +51,12 @@ export interface GatewayMetrics {
   recordFirstToken(provider: string, seconds: number): void;
 }
 
-/** Creates the registry; `status` and `inflight` are read at scrape time. */
-export function createMetrics(status: () => Record<string, ProviderStatus>, inflight: () => number): GatewayMetrics {
+/** Creates the registry; `status`, `inflight` and `state` are read at scrape time. */
+export function createMetrics(
+  status: () => Record<string, ProviderStatus>,
+  inflight: () => number,
+  state?: () => StoreConnection,
+): GatewayMetrics {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry });
@@ -147,6 +152,19 @@ export function createMetrics(status: () => Record<string, ProviderStatus>, infl
   perModel('switchboard_provider_rate_limited', '1 while every key of the deployment is held off for its rate limits.', (keys) =>
     keys.every((key) => key.rateLimitedUntil !== null) ? 1 : 0,
   );
+  if (state !== undefined) {
+    new Gauge({
+      name: 'switchboard_state_connected',
+      help: 'Whether the state store can reach its backend: 1, or 0 while a shared Redis is unreachable and the gateway serves from local state.',
+      labelNames: ['backend'],
+      registers,
+      collect() {
+        const connection = state();
+        this.reset();
+        this.set({ backend: connection.backend }, connection.connected ? 1 : 0);
+      },
+    });
+  }
   new Gauge({
     name: 'switchboard_inflight_requests',
     help: 'Chat completion requests being handled, streams included.',

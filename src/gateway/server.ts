@@ -84,6 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics: createMetrics(
       () => router.status(),
       () => context.inflight,
+      () => store.connection(),
     ),
     responses: openResponseStore(config),
     keyDigests: digestKeys(config.server.apiKeys),

@@ -82,6 +82,9 @@ it('examples/replicas.yaml: two gateways and one Redis share what they learn and
   assert.match(usage.stdout, /^shared by every replica \(Redis\), since it began counting:$/m);
   assert.match(usage.stdout, /^together +4 +\d+ +\d+ +\$/m);
 
+  const metrics = async () => (await fetch(`${b.url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  assert.match(await metrics(), /^switchboard_state_connected\{backend="redis"\} 1$/m);
+
   const status = await runCli(['status', b.url], { env: cleanEnv() });
   assert.equal(status.code, 0, status.stderr);
   assert.match(status.stdout, /^state {4}redis:\/\/127\.0\.0\.1:\d+\/?, shared with the other replicas$/m);
@@ -94,4 +97,5 @@ it('examples/replicas.yaml: two gateways and one Redis share what they learn and
   } while (Date.now() < deadlineDown);
   assert.match(down, /^state {4}redis:\/\/127\.0\.0\.1:\d+\/? UNREACHABLE: serving from local state/m);
   assert.equal((await ask(b, { model: 'llama-3.1-8b' })).status, 200, 'B answers without Redis');
+  assert.match(await metrics(), /^switchboard_state_connected\{backend="redis"\} 0$/m);
 });
