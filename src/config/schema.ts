@@ -261,6 +261,11 @@ const ServerSchema = z.strictObject({
   port: z.number().int().min(0).max(65535).default(4000),
   host: z.string().optional(),
   apiKeys: z.array(z.string().min(1)).default([]),
+  /**
+   * Whether `/`, `/status`, `/status/stream`, `/status/probe` and `/metrics` need a gateway key;
+   * unset: they do whenever `apiKeys` is set. `/healthz` is always open.
+   */
+  protectStatus: z.boolean().optional(),
   bodyLimitBytes: z
     .number()
     .int()

@@ -32,6 +32,8 @@ export interface GatewayContext {
   inflight: number;
   /** `server.writeTimeoutMs`: how long a response may wait on a client that stopped reading (0: forever). */
   writeTimeoutMs: number;
+  /** Ends each open /status/stream (close() ends them first: they never finish by themselves). */
+  statusStreams: Set<() => void>;
   /** Called when `inflight` drops to 0 while closing. */
   onIdle: (() => void) | undefined;
 }

@@ -1,11 +1,10 @@
 // The gateway's routes: the two chat dialects, models, health, status, metrics and the dashboard,
 // plus the error, 404 and 405 answers, all in the error shape of the route's dialect.
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { dashboardPage } from '../dashboard/page.ts';
 import { SwitchboardError } from '../protocol/errors.ts';
 import { boundedMessage } from '../protocol/redact.ts';
 import type { ModelInfo } from '../router/router.ts';
-import { isAuthorized, matchKey } from './auth.ts';
+import { matchKey } from './auth.ts';
 import { createChatHandler, logResponse, noteError } from './chat.ts';
 import { lingerOnUnreadBody } from './client-errors.ts';
 import type { GatewayContext } from './context.ts';
@@ -16,6 +15,7 @@ import { clip, collectEndpoints, dialectForPath, legacyCompletions, legacyComple
 import { errorHeaders, methodNotAllowed, toHttpError, unauthorized } from './errors.ts';
 import { deleteStoredResponse, getStoredResponse, listInputItems, responsesDialect } from './responses-routes.ts';
 import { chatRequestSchema } from './schema.ts';
+import { registerStatusRoutes } from './status-routes.ts';
 import { formatMs } from './stream.ts';
 import { usageReport } from './usage.ts';
 
@@ -124,43 +124,9 @@ export function registerRoutes(server: FastifyInstance, context: GatewayContext)
     return { status: context.closing ? 'draining' : 'ok' };
   });
 
-  // Anyone may read /status (the dashboard polls it without a key); upstream error texts, which can
-  // quote another caller's prompt or an internal address, only go to a caller with a gateway key.
-  route(server, 'GET', '/status', {}, async (request, reply) => {
-    reply.header('cache-control', 'no-store');
-    const { authorization, 'x-api-key': apiKey } = request.headers;
-    const detail = isAuthorized(authorization, apiKey, context.keyDigests);
-    return {
-      status: context.closing ? 'draining' : 'ok',
-      now: Date.now(),
-      providers: context.router.status({ detail }),
-      models: context.router.models(),
-      ...(context.usage !== undefined && { usage: context.usage.status() }),
-      state: stateStatus(context, detail),
-    };
-  });
-
   route(server, 'GET', '/usage', { onRequest: authenticate }, async (request) => usageReport(context, request.query));
 
-  route(server, 'GET', '/metrics', {}, async (_request, reply) => {
-    reply.header('content-type', context.metrics.registry.contentType);
-    return context.metrics.registry.metrics();
-  });
-
-  route(server, 'GET', '/', {}, async (_request, reply) => {
-    reply.headers({
-      'content-type': 'text/html; charset=utf-8',
-      'cache-control': 'no-cache',
-      'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
-    });
-    return dashboardPage;
-  });
-}
-
-/** The state store's connection; where it is and its last error only for a caller with a gateway key. */
-function stateStatus(context: GatewayContext, detail: boolean) {
-  const { backend, shared, connected, error } = context.store.connection();
-  return { backend, shared, connected, ...(detail && { location: context.stateLocation, error }) };
+  registerStatusRoutes(context, (method, url, options, handler) => route(server, method, url, options, handler), authenticate);
 }
 
 /** Registers a route, and a 405 naming the allowed method for every other method on its path. */

@@ -98,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     inflight: 0,
     writeTimeoutMs: config.server.writeTimeoutMs,
     onIdle: undefined,
+    statusStreams: new Set(),
   };
 
   let requestCount = 0;
@@ -201,6 +202,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
 async function drain(server: FastifyInstance, context: GatewayContext, graceMs: number): Promise<void> {
   context.closing = true;
+  for (const end of context.statusStreams) end();
   // Stops listening and closes idle keep-alive connections; resolves once every connection is gone.
   const stopped = server.close();
   if (context.inflight > 0) {

@@ -46,9 +46,44 @@ describe('gateway auth', () => {
     assert.equal(first.requests[0]?.headers.authorization, 'Bearer sk-upstream-0-secret');
   });
 
-  it('leaves the health, status, metrics and dashboard routes open', bounded, async (t) => {
+  it(
+    'asks a key for the status, its stream, the probe route, metrics and the dashboard; leaves /healthz open',
+    bounded,
+    async (t) => {
+      const first = await upstream(t);
+      const switchboard = await gateway(t, providersFor([first.url], keys), { host: '127.0.0.1' });
+      const probe = {
+        method: 'POST',
+        body: JSON.stringify({ deployment: 'first/llama' }),
+        headers: { 'content-type': 'application/json' },
+      };
+      for (const path of ['/status', '/status/stream', '/metrics', '/']) {
+        const refused = await fetch(switchboard.url + path);
+        assert.equal(refused.status, 401, path);
+        const text = await refused.text();
+        assert.doesNotMatch(text, /first\/llama|llama-0/, `${path} shows no data without a key`);
+      }
+      assert.equal((await fetch(`${switchboard.url}/status/probe`, probe)).status, 401);
+      assert.equal(first.requests.length, 0, 'no probe was sent');
+      assert.equal((await fetch(`${switchboard.url}/healthz`)).status, 200);
+      const auth = { authorization: 'Bearer sb-key-two' };
+      for (const path of ['/status', '/metrics', '/']) {
+        assert.equal((await fetch(switchboard.url + path, { headers: auth })).status, 200, path);
+      }
+      const stream = await fetch(`${switchboard.url}/status/stream`, { headers: { 'x-api-key': 'sb-key-one' } });
+      assert.equal(stream.status, 200);
+      assert.equal(stream.headers.get('content-type'), 'text/event-stream; charset=utf-8');
+      await stream.body?.cancel();
+      const probed = await fetch(`${switchboard.url}/status/probe`, { ...probe, headers: { ...probe.headers, ...auth } });
+      assert.equal(probed.status, 200);
+      assert.equal(((await probed.json()) as { healthy: boolean }).healthy, true);
+    },
+  );
+
+  it('leaves them open with server.protectStatus false', bounded, async (t) => {
     const first = await upstream(t);
-    const switchboard = await gateway(t, providersFor([first.url], keys), { host: '127.0.0.1' });
+    const config = providersFor([first.url], { server: { apiKeys: ['sb-key-one'], protectStatus: false } });
+    const switchboard = await gateway(t, config, { host: '127.0.0.1' });
     for (const path of ['/healthz', '/status', '/metrics', '/']) {
       assert.equal((await fetch(switchboard.url + path)).status, 200, path);
     }

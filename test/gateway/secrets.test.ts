@@ -67,7 +67,7 @@ describe('secrets are every configured credential', () => {
       const switchboard = await gateway(
         t,
         {
-          server: { apiKeys: [gatewayKey] },
+          server: { apiKeys: [gatewayKey], protectStatus: false },
           providers: {
             azure: { baseUrl: azure.url, auth: 'none', headers: { 'api-key': azureKey }, priority: 1, models: { llama: 'gpt' } },
             custom: {
@@ -118,7 +118,7 @@ describe('/status without a gateway key', () => {
     const good = await upstream(t, [], { json: completion('ok') });
     const refusing = await refusingUrl();
     const switchboard = await gateway(t, {
-      server: { apiKeys: [gatewayKey] },
+      server: { apiKeys: [gatewayKey], protectStatus: false },
       providers: {
         quoting: { baseUrl: quoting.url, apiKey: providerKey, models: { llama: 'l' } },
         refusing: { baseUrl: refusing, apiKey: providerKey, priority: 1, models: { other: 'o' } },
