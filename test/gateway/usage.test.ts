@@ -79,7 +79,9 @@ describe('usage ledger through the gateway', () => {
     const empty = (await (await usage(started.url, `?since=1h&until=${Date.now() - 30 * 60_000}`)).json()) as UsageReport;
     assert.equal(empty.total.requests, 0);
 
-    const status = (await (await fetch(`${started.url}/status`)).json()) as { usage: { path: string; droppedRows: number } };
+    const status = (await (await fetch(`${started.url}/status`, { headers: { authorization: `Bearer ${keys[0]}` } })).json()) as {
+      usage: { path: string; droppedRows: number };
+    };
     assert.equal(status.usage.path, path);
     assert.equal(status.usage.droppedRows, 0);
   });
@@ -164,7 +166,9 @@ describe('usage ledger through the gateway', () => {
     const response = await usage(started.url, '', null);
     assert.equal(response.status, 404);
     assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'usage_disabled');
-    const status = (await (await fetch(`${started.url}/status`)).json()) as Record<string, unknown>;
+    const status = (await (
+      await fetch(`${started.url}/status`, { headers: { authorization: `Bearer ${keys[0]}` } })
+    ).json()) as Record<string, unknown>;
     assert.equal('usage' in status, false);
   });
 });
