@@ -237,7 +237,10 @@ function usageRow(exchange: Exchange, status: number, elapsedMs: number): UsageR
   return {
     at: exchange.at,
     keyId: exchange.keyId,
-    askedModel: exchange.askedModel,
+    // As in the log line: a made-up name may be megabytes (stored, then served by GET /usage) or a key.
+    askedModel: exchange.context.knownModels.has(exchange.askedModel)
+      ? exchange.askedModel
+      : excerpt(exchange.askedModel, exchange.context.secrets, 100),
     model: ok ? exchange.model : null,
     providerModel: ok ? answered.model : null,
     provider: ok ? answered.provider : null,

@@ -8,6 +8,7 @@ import { UsageDatabase, type UsageGroup, type UsageGrouping, type UsageTotals, u
 import { UsageLedger } from '../usage/ledger.ts';
 import { parseRange } from '../usage/range.ts';
 import type { GatewayContext } from './context.ts';
+import { clip } from './endpoints.ts';
 
 /** Opens the ledger the config asks for; undefined when it is off or cannot be opened (logged). */
 export function openLedger(config: UsageConfig, logger: Logger): UsageLedger | undefined {
@@ -64,12 +65,16 @@ export function usageReport(context: GatewayContext, query: unknown): UsageRepor
     range = parseRange(since as string | undefined, until as string | undefined);
   } catch (error) {
     const message = (error as Error).message;
-    throw invalidRequest(message, message.startsWith('until') ? 'until' : 'since');
+    // The message quotes the value, which may be kilobytes of query string.
+    throw invalidRequest(clip(message, 200), message.startsWith('until') ? 'until' : 'since');
   }
   const groupings = by === undefined ? usageGroupings : (by as string).split(',').map((name) => name.trim());
   for (const name of groupings) {
     if (!usageGroupings.includes(name as UsageGrouping)) {
-      throw invalidRequest(`by: expected ${usageGroupings.join(', ')} (or several, comma-separated), got "${name}"`, 'by');
+      throw invalidRequest(
+        `by: expected ${usageGroupings.join(', ')} (or several, comma-separated), got "${clip(name, 64)}"`,
+        'by',
+      );
     }
   }
   const report: UsageReport = {

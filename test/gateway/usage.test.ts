@@ -171,4 +171,31 @@ describe('usage ledger through the gateway', () => {
     ).json()) as Record<string, unknown>;
     assert.equal('usage' in status, false);
   });
+  it('records a made-up model name as a short excerpt without secrets, so GET /usage stays small', async (t) => {
+    const path = await ledgerPath(t);
+    const started = await gateway(t, await pricedConfig(t, path));
+    const alpha = client(started, keys[0]);
+    const huge = `unknown-${'m'.repeat(1_000_000)}`;
+    await assert.rejects(alpha.chat.completions.create({ ...hello, model: huge }), { status: 404 });
+    // A gateway key pasted into the model field by mistake.
+    await assert.rejects(alpha.chat.completions.create({ ...hello, model: `oops ${keys[1]}` }), { status: 404 });
+    await started.close(0);
+    const reopened = await gateway(t, await pricedConfig(t, path));
+    const answer = await usage(reopened.url, '?by=model');
+    const text = await answer.text();
+    assert.equal(answer.status, 200);
+    assert.ok(text.length < 2000, `GET /usage answered ${text.length} characters`);
+    assert.ok(!text.includes(keys[1]!));
+    const names = (JSON.parse(text) as UsageReport).by.model!.map((group) => group.name);
+    assert.ok(
+      names.some((name) => name.startsWith('unknown-mmm') && name.length <= 101),
+      names.join(' | '),
+    );
+    assert.ok(names.includes('oops [redacted]'), names.join(' | '));
+    for (const query of [`?by=${'b'.repeat(8000)}`, `?since=${'s'.repeat(8000)}`, `?until=${'u'.repeat(8000)}`]) {
+      const refused = await usage(reopened.url, query);
+      assert.equal(refused.status, 400);
+      assert.ok((await refused.text()).length < 600);
+    }
+  });
 });
