@@ -39,6 +39,7 @@ export const openaiEmbeddings: EmbeddingsCodec = {
     }
     const base64 = request.encoding_format === 'base64';
     const seen = new Set<number>();
+    let dimensions: number | undefined;
     for (const [position, item] of body.data.entries()) {
       if (item === null || typeof item !== 'object') throw malformed(target.provider, `data[${position}] is not an object`);
       item.object ??= 'embedding';
@@ -50,7 +51,12 @@ export const openaiEmbeddings: EmbeddingsCodec = {
       // Some OpenAI-compatible servers ignore `encoding_format` and send floats: encode them as asked.
       if (base64 && Array.isArray(item.embedding)) item.embedding = floatsToBase64(item.embedding);
       const length = vectorLength(item.embedding);
-      if (length === undefined) throw malformed(target.provider, `data[${position}].embedding is not a vector`);
+      if (length === undefined || length === 0) throw malformed(target.provider, `data[${position}].embedding is not a vector`);
+      // One answer is one vector space: vectors of several lengths are a broken answer, not a choice.
+      if (dimensions !== undefined && length !== dimensions) {
+        throw malformed(target.provider, `vectors of ${dimensions} and ${length} dimensions in one answer`);
+      }
+      dimensions = length;
       // A server that ignores `dimensions` answers vectors of another shape: not the space asked for.
       if (request.dimensions !== undefined && length !== request.dimensions) {
         throw malformed(target.provider, `vectors of ${length} dimensions, ${request.dimensions} asked for`);

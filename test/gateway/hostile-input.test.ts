@@ -146,3 +146,39 @@ describe('the count_tokens route', () => {
     assert.equal(openai.requests.length + anthropic.requests.length, 0);
   });
 });
+
+describe('a broken embeddings upstream', () => {
+  const vectors = (...lengths: number[]) => ({
+    object: 'list',
+    data: lengths.map((length, index) => ({ object: 'embedding', index, embedding: Array.from({ length }, () => 0.5) })),
+    model: 'e',
+    usage: { prompt_tokens: 2, total_tokens: 2 },
+  });
+
+  it('answering vectors of several lengths, or empty ones, is failed over, never passed on', bounded, async (t) => {
+    const broken = await upstream(t, [{ json: vectors(3, 2) }, { json: vectors(0, 0) }]);
+    const sound = await upstream(t, [], { json: vectors(2, 2) });
+    const switchboard = await gateway(t, {
+      providers: {
+        broken: { baseUrl: broken.url, apiKey: 'sk-broken', priority: 1, models: {}, embeddings: { small: 'e' } },
+        sound: { baseUrl: sound.url, apiKey: 'sk-sound', priority: 2, models: {}, embeddings: { small: 'e' } },
+      },
+      routing: { retryDelayMs: 1, failureThreshold: 10 },
+    });
+    for (let round = 0; round < 2; round++) {
+      const response = await fetch(`${switchboard.url}/v1/embeddings`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'small', input: ['a', 'b'] }),
+      });
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('x-switchboard-provider'), 'sound');
+      const body = (await response.json()) as { data: Array<{ embedding: number[] }> };
+      assert.deepEqual(
+        body.data.map((item) => item.embedding.length),
+        [2, 2],
+      );
+    }
+    assert.equal(broken.requests.length, 2);
+  });
+});
