@@ -71,7 +71,13 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
       return [];
     }
     if (state.fixes.nulls || state.fixes.eos) fixChunk(parsed, state.fixes);
-    for (const choice of parsed.choices) normalizeDelta(choice.delta);
+    for (const choice of parsed.choices) {
+      normalizeDelta(choice?.delta);
+      const wrong = wrongField(choice?.delta);
+      // Passed on, a delta of the wrong types is a broken answer that looks whole ("[object Object]"
+      // arguments, a number dropped as text): the stream fails here and is continued or failed over.
+      if (wrong !== undefined) throw malformed(state.provider, `a chunk's ${wrong} has the wrong type`);
+    }
     return [parsed];
   },
 };
@@ -86,6 +92,7 @@ function normalizeDelta(delta: ChunkDelta | undefined): void {
   const calls = delta.tool_calls;
   if (Array.isArray(calls)) {
     for (const [position, call] of calls.entries()) {
+      if (call === null || typeof call !== 'object') continue;
       if (call.index === undefined) call.index = position;
       if (call.type === undefined && call.id) call.type = 'function';
     }
@@ -97,6 +104,26 @@ function normalizeDelta(delta: ChunkDelta | undefined): void {
       .map((part) => part.text)
       .join('');
   }
+}
+
+// The delta field that is not what OpenAI sends (content a string, tool calls a list of objects
+// with string fields), or undefined.
+function wrongField(delta: ChunkDelta | undefined): string | undefined {
+  if (delta === undefined || delta === null) return undefined;
+  if (typeof delta !== 'object') return 'delta';
+  if (delta.content != null && typeof delta.content !== 'string') return 'delta.content';
+  const calls: unknown = delta.tool_calls;
+  if (calls == null) return undefined;
+  if (!Array.isArray(calls)) return 'delta.tool_calls';
+  for (const call of calls as Array<Record<string, unknown> | null>) {
+    if (call === null || typeof call !== 'object') return 'delta.tool_calls';
+    const fn = call.function as Record<string, unknown> | null | undefined;
+    if (fn === undefined) continue;
+    if (fn === null || typeof fn !== 'object') return 'delta.tool_calls.function';
+    if (fn.arguments != null && typeof fn.arguments !== 'string') return 'delta.tool_calls.function.arguments';
+    if (fn.name != null && typeof fn.name !== 'string') return 'delta.tool_calls.function.name';
+  }
+  return undefined;
 }
 
 /** Reads an error status and body in any of the OpenAI-compatible envelopes. */

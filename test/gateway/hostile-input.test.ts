@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { completion } from '../support/upstream.ts';
 import { gateway, upstream } from './helpers.ts';
-import { mixedProviders, postResponses } from './responses-helpers.ts';
+import { mixedProviders, postResponses, typedEvents } from './responses-helpers.ts';
 
 const bounded = { timeout: 15_000 };
 
@@ -181,4 +181,43 @@ describe('a broken embeddings upstream', () => {
     }
     assert.equal(broken.requests.length, 2);
   });
+});
+
+describe('a stream chunk of the wrong types', () => {
+  const chunk = (delta: unknown, finish: string | null = null) => ({
+    id: 'chatcmpl-broken',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'gpt-emulated',
+    choices: [{ index: 0, delta, finish_reason: finish }],
+  });
+  const broken = {
+    'arguments as an object': [
+      chunk({ tool_calls: [{ index: 0, id: 'call_1', type: 'function', function: { name: 'f', arguments: { a: 1 } } }] }),
+      chunk({}, 'tool_calls'),
+    ],
+    'content as a number': [chunk({ content: 5 }), chunk({}, 'stop')],
+  };
+  const tools = [{ type: 'function', name: 'f', parameters: { type: 'object' } }];
+
+  for (const [name, sse] of Object.entries(broken)) {
+    it(`(${name}) fails over on /v1/responses and /v1/chat/completions, never passed on as an answer`, bounded, async (t) => {
+      const openai = await upstream(t, [{ sse }, { sse }]);
+      const anthropic = await upstream(t, [], { sse: [chunk({ content: 'Sound answer' }), chunk({}, 'stop')] });
+      const switchboard = await gateway(t, mixedProviders(openai.url, anthropic.url, { anthropic: { protocol: 'openai' } }));
+      const responses = await postResponses(switchboard.url, { model: 'llama', input: 'Hi', stream: true, tools });
+      const events = typedEvents(await responses.text());
+      assert.equal(events.at(-1)?.event, 'response.completed');
+      assert.deepEqual(events.at(-1)?.data.response.output[0].content[0].text, 'Sound answer');
+      const chat = await fetch(`${switchboard.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'llama', stream: true, messages: [{ role: 'user', content: 'Hi' }] }),
+      });
+      const text = await chat.text();
+      assert.match(text, /Sound answer/);
+      assert.doesNotMatch(text, /"content":5|"arguments":\{/);
+      assert.equal(anthropic.requests.length, 2);
+    });
+  }
 });
