@@ -104,10 +104,12 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
     const exchange = beginExchange(context, reply, chat);
     const response = reply.raw as TrackedResponse;
     const strategy = request.headers['x-switchboard-strategy'];
+    const session = request.headers[context.router.config.routing.affinity.header];
     const only = dialect.only?.(chat);
     const options = {
       signal: exchange.controller.signal,
       strategy: typeof strategy === 'string' ? strategy : undefined,
+      ...(typeof session === 'string' && { session }),
       ...(only !== undefined && { only }),
     };
 

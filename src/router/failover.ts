@@ -86,7 +86,7 @@ export class Failover {
       // A hedge may start on a later model of the chain when this one has no candidate left.
       const spill = (running: ReadonlySet<string>) => this.#firstOf(chain.slice(index + 1), run, running);
       const outcome = await this.routeModel(model, run, attempt, new Set(), hedging, spill);
-      if ('value' in outcome) return { ...outcome.value, model: outcome.value.deployment.model };
+      if ('value' in outcome) return this.#answered(run, outcome.value);
       if (outcome.final) throw this.#withAttempts(outcome.error, run);
       if (outcome.error.kind === 'content-policy') return this.#policyFallback(run, attempt, outcome.error);
       if (outcome.error.kind === 'context-length') refusal ??= outcome.error;
@@ -106,10 +106,20 @@ export class Failover {
   ): Promise<{ value: T; deployment: Deployment; model: string }> {
     for (const model of ownValue(this.#state.config.routing.contentPolicyFallbacks, run.request.model) ?? []) {
       const outcome = await this.routeModel(model, run, attempt);
-      if ('value' in outcome) return { ...outcome.value, model: outcome.value.deployment.model };
+      if ('value' in outcome) return this.#answered(run, outcome.value);
       if (outcome.final || run.signal.aborted) throw this.#withAttempts(outcome.error, run);
     }
     throw this.#withAttempts(refusal, run);
+  }
+
+  /** The answer, its conversation pinned (renewed) to the deployment that gave it. */
+  #answered<T>(run: Routed, answer: { value: T; deployment: Deployment }): { value: T; deployment: Deployment; model: string } {
+    const { deployment } = answer;
+    if (run.affinityKey !== undefined) {
+      const ttlMs = deployment.provider.affinityTtlMs ?? this.#state.config.routing.affinity.ttlMs;
+      this.#state.tracker.store.pin(run.affinityKey, deployment.id, ttlMs);
+    }
+    return { ...answer, model: deployment.model };
   }
 
   /** The 400 for a request no deployment could take (a feature, an output length, a window). */
@@ -271,6 +281,7 @@ export class Failover {
       inputTokens: inputTokensOf(run),
       available,
       headroomLimit: this.#state.config.routing.rateLimitHeadroom,
+      pinned: run.affinityKey === undefined ? undefined : this.#state.tracker.store.pinned(run.affinityKey),
       ...(this.#state.severalKeys &&
         run.strategy !== strategies.weighted && { spread: (list) => spreadByWeight(list, Math.random) }),
     });

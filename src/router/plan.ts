@@ -40,7 +40,11 @@ export function planCandidates(input: PlanInput): Plan {
     else if (input.available(deployment.id)) fit.push(deployment);
   }
   if (fit.length <= 1) return { ordered: fit, unfit };
-  let ordered = input.strategy(fit, input.context);
+  // A pinned request's order is settled: it does not take a turn of the weighted rotation, so new
+  // conversations are spread by weight whatever the old ones do.
+  const pinnedFits = input.pinned !== undefined && fit.some((deployment) => deployment.id === input.pinned);
+  const strategyContext = pinnedFits ? { ...input.context, weights: undefined } : input.context;
+  let ordered = input.strategy(fit, strategyContext);
   if (input.spread) ordered = input.spread(ordered);
   const { context, headroomLimit } = input;
   const roomy = ordered.filter((deployment) => headroom(context.health(deployment.id), context.now) >= headroomLimit);

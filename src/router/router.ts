@@ -14,6 +14,7 @@ import type { CountTokensBody } from '../providers/anthropic-count.ts';
 import { Transport } from '../providers/transport.ts';
 import { MemoryStore } from '../state/memory.ts';
 import { foldAverage, type StateStore } from '../state/store.ts';
+import { affinityKey } from './affinity.ts';
 import { needsOf } from './capabilities.ts';
 import { cachedTokensOf, costOf } from './cost.ts';
 import { countTokensWith, type TokenCountResult } from './count-tokens.ts';
@@ -40,6 +41,11 @@ export interface RequestOptions {
   strategy?: string;
   /** The only providers that may answer (say, those that run a built-in tool the request uses); default all. */
   only?: readonly string[];
+  /**
+   * Names the conversation the request belongs to (the gateway passes `routing.affinity.header`),
+   * so its turns stay on one deployment; after `prompt_cache_key`, before `user` and the prefix hash.
+   */
+  session?: string;
 }
 
 /** What `router.complete()` returns. */
@@ -382,6 +388,7 @@ export class Router {
     const { totalMs } = this.#state.config.routing.timeouts;
     const run = new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
     run.needs = needsOf(request);
+    if (this.#state.config.routing.affinity.enabled) run.affinityKey = affinityKey(request, options.session);
     return run;
   }
 

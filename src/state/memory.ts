@@ -1,4 +1,5 @@
 // The default state store: plain objects in one process, no outside service.
+import { PinTable } from './pins.ts';
 import {
   type Average,
   type Counter,
@@ -22,6 +23,7 @@ export class MemoryStore implements StateStore {
   /** Lease name → epoch ms when it expires. */
   readonly #leases = new Map<string, number>();
   readonly #listeners = new Set<(id: string) => void>();
+  readonly #pins = new PinTable();
   readonly #now: () => number;
 
   /** `now` is the clock leases expire by (epoch ms); tests pass their own. */
@@ -101,6 +103,14 @@ export class MemoryStore implements StateStore {
 
   retain(ids: ReadonlySet<string>): void {
     for (const id of this.#records.keys()) if (!ids.has(id)) this.#records.delete(id);
+  }
+
+  pinned(key: string): string | undefined {
+    return this.#pins.get(key, this.#now());
+  }
+
+  pin(key: string, id: string, ttlMs: number): void {
+    this.#pins.set(key, id, this.#now() + ttlMs);
   }
 
   subscribe(listener: (id: string) => void): () => void {

@@ -7,6 +7,7 @@
 // Redis's state (re-seeding what a restarted, empty Redis lost) and sends what it kept.
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { PinTable } from './pins.ts';
 import {
   type Client,
   createConnections,
@@ -62,6 +63,8 @@ export class RedisStore implements StateStore {
   readonly #client: Client;
   readonly #subscriber: Redis;
   readonly #origin = randomUUID();
+  /** Conversation pins, this replica's and those other replicas published. */
+  readonly #pins = new PinTable();
   readonly #keys: RedisKeys;
   readonly #secrets: string[];
   readonly #onConnectionChange: (connection: StoreConnection) => void;
@@ -211,6 +214,22 @@ export class RedisStore implements StateStore {
       this.#records.delete(id);
       this.#dirtyCounters.delete(id);
     }
+  }
+
+  pinned(key: string): string | undefined {
+    return this.#pins.get(key, Date.now());
+  }
+
+  pin(key: string, id: string, ttlMs: number): void {
+    const now = Date.now();
+    const unchanged = this.#pins.get(key, now) === id && (this.#pins.until(key) ?? 0) - now > ttlMs / 2;
+    const until = now + ttlMs;
+    this.#pins.set(key, id, until);
+    // Every turn of a conversation renews its pin: telling the other replicas each time would cost
+    // a message per request, so only a new pin, or one past half its life, is published.
+    if (unchanged || !this.#connected) return;
+    const message = JSON.stringify({ t: 'p', id: key, o: this.#origin, d: id, u: until });
+    this.#client.publish(this.#keys.channel, message).catch((error: unknown) => this.#down(error));
   }
 
   subscribe(listener: (id: string) => void): () => void {
@@ -390,6 +409,11 @@ export class RedisStore implements StateStore {
     const message = parseMessage(text);
     // Our own writes are taken from their replies; a message may come before or after them.
     if (message === undefined || message.o === this.#origin) return;
+    if ((message.t as string) === 'p') {
+      const { d: id, u: until } = message as unknown as { d?: unknown; u?: unknown };
+      if (typeof id === 'string' && typeof until === 'number') this.#pins.set(message.id, id, until);
+      return;
+    }
     const target = { records: this.#records, spend: this.#spend, retained: this.#retained };
     const effect = applyMessage(message, target);
     if (effect === 'restarted') this.#dirtyCounters.delete(message.id);

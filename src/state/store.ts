@@ -143,6 +143,14 @@ export interface StateStore {
   reset(id: string): void;
   /** Drops from the local copy every deployment not in `ids` (a shared backend keeps them: another replica may still use them). */
   retain(ids: ReadonlySet<string>): void;
+  /**
+   * The deployment a conversation (`key`, an opaque hash) is pinned to, or undefined when it is
+   * not or the pin has expired. Synchronous and local like every read; pins set by another
+   * replica arrive by message.
+   */
+  pinned(key: string): string | undefined;
+  /** Pins a conversation to a deployment for `ttlMs` from now; a later pin replaces it. Shared with every replica. */
+  pin(key: string, id: string, ttlMs: number): void;
   /** Calls `listener` with the id of each deployment whose health changed; returns the unsubscribe function. */
   subscribe(listener: (id: string) => void): () => void;
   connection(): StoreConnection;

@@ -151,6 +151,19 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
       assert.equal(store.get('p/b').health.lastError, 'p/b');
     });
 
+    it('pins a conversation to a deployment until the pin expires; a later pin replaces it', async () => {
+      const store = await make();
+      assert.equal(store.pinned('conversation-1'), undefined);
+      store.pin('conversation-1', 'a/m', 60_000);
+      assert.equal(store.pinned('conversation-1'), 'a/m', 'visible synchronously');
+      store.pin('conversation-1', 'b/m', 60_000);
+      assert.equal(store.pinned('conversation-1'), 'b/m');
+      store.pin('conversation-2', 'a/m', 20);
+      await delay(60);
+      assert.equal(store.pinned('conversation-2'), undefined, 'expired');
+      assert.equal(store.pinned('conversation-1'), 'b/m');
+    });
+
     it('reports its connection and closes twice without harm', async () => {
       const store = await make();
       const connection = store.connection();
@@ -177,6 +190,14 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
         assert.ok(await eventually(() => second.get('p/m').health.circuit.state === 'open', 1000), 'seen within 1 s');
         assert.ok(seen.includes('p/m'));
         assert.ok(first.connection().shared);
+      });
+
+      it('shows a pin made through one store in the other within 1 s, so replicas agree', async () => {
+        const [first, second] = await pair();
+        first.pin('conversation', 'a/m', 60_000);
+        assert.ok(await eventually(() => second.pinned('conversation') === 'a/m', 1000), 'seen within 1 s');
+        second.pin('conversation', 'b/m', 60_000);
+        assert.ok(await eventually(() => first.pinned('conversation') === 'b/m', 1000), 'a move is seen too');
       });
 
       it('loses no count, sample or spend between stores writing at once', async () => {
