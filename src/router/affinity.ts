@@ -6,16 +6,22 @@
 import { createHash } from 'node:crypto';
 import type { ChatMessage, ChatRequest } from '../protocol/chat.ts';
 
-/** The request's conversation key (a hex digest), or undefined when nothing identifies one. */
-export function affinityKey(request: ChatRequest, session: string | undefined): string | undefined {
+/**
+ * The request's conversation key (a hex digest), or undefined when nothing identifies one.
+ * `follow` says whether the request goes where the key is pinned: always for a named key; for a
+ * prefix only when the request continues a conversation (it has an earlier answer), so repeated
+ * one-off requests that happen to be identical are routed by the strategy. Every answer pins.
+ */
+export function affinityKey(request: ChatRequest, session: string | undefined): { key: string; follow: boolean } | undefined {
   const named =
     nonEmpty(request.prompt_cache_key) ?? (session === undefined ? undefined : nonEmpty(session)) ?? nonEmpty(request.user);
   const source = named ?? stablePrefix(request.messages);
   if (source === undefined) return undefined;
-  return createHash('sha256')
+  const key = createHash('sha256')
     .update(`${request.model}\u0000${named === undefined ? 'prefix' : 'name'}\u0000${source}`)
     .digest('hex')
     .slice(0, 32);
+  return { key, follow: named !== undefined || request.messages.some((message) => message?.role === 'assistant') };
 }
 
 function nonEmpty(value: unknown): string | undefined {

@@ -115,9 +115,9 @@ export class Failover {
   /** The answer, its conversation pinned (renewed) to the deployment that gave it. */
   #answered<T>(run: Routed, answer: { value: T; deployment: Deployment }): { value: T; deployment: Deployment; model: string } {
     const { deployment } = answer;
-    if (run.affinityKey !== undefined) {
+    if (run.affinity !== undefined) {
       const ttlMs = deployment.provider.affinityTtlMs ?? this.#state.config.routing.affinity.ttlMs;
-      this.#state.tracker.store.pin(run.affinityKey, deployment.id, ttlMs);
+      this.#state.tracker.store.pin(run.affinity.key, deployment.id, ttlMs);
     }
     return { ...answer, model: deployment.model };
   }
@@ -281,7 +281,7 @@ export class Failover {
       inputTokens: inputTokensOf(run),
       available,
       headroomLimit: this.#state.config.routing.rateLimitHeadroom,
-      pinned: run.affinityKey === undefined ? undefined : this.#state.tracker.store.pinned(run.affinityKey),
+      pinned: run.affinity?.follow ? this.#state.tracker.store.pinned(run.affinity.key) : undefined,
       ...(this.#state.severalKeys &&
         run.strategy !== strategies.weighted && { spread: (list) => spreadByWeight(list, Math.random) }),
     });

@@ -388,7 +388,7 @@ export class Router {
     const { totalMs } = this.#state.config.routing.timeouts;
     const run = new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
     run.needs = needsOf(request);
-    if (this.#state.config.routing.affinity.enabled) run.affinityKey = affinityKey(request, options.session);
+    if (this.#state.config.routing.affinity.enabled) run.affinity = affinityKey(request, options.session);
     return run;
   }
 

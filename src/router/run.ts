@@ -29,8 +29,8 @@ export class Run<Request extends { model: string } = ChatRequest> {
   readonly spent = new Set<string>();
   /** USD estimated for attempts abandoned after they were sent (hedges that lost). */
   abandonedCostUsd: number | undefined;
-  /** The conversation key the request is pinned by, when affinity applies. */
-  affinityKey: string | undefined;
+  /** The conversation the request belongs to, when affinity applies, and whether it goes where that is pinned. */
+  affinity: { key: string; follow: boolean } | undefined;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #callerSignal: AbortSignal | undefined;

@@ -104,22 +104,23 @@ describe('affinity', () => {
   });
 
   it('the key: prompt_cache_key, then the session header, then user, then the stable prefix; the same for every turn', () => {
+    const key = (request: ChatRequest, session?: string) => affinityKey(request, session)?.key;
     const talk = conversation('keys');
     const turn1 = talk(1);
     const turn5 = (talk(2), talk(3), talk(4), talk(5));
-    assert.equal(affinityKey(turn1, undefined), affinityKey(turn5, undefined), 'later turns repeat the prefix');
-    assert.notEqual(affinityKey(turn1, undefined), affinityKey(conversation('other')(1), undefined));
-    assert.notEqual(affinityKey(turn1, undefined), affinityKey({ ...turn1, model: 'n' }, undefined), 'per model');
-    const user = affinityKey({ ...turn1, user: 'u-1' }, undefined);
-    assert.equal(user, affinityKey({ ...turn5, user: 'u-1' }, undefined));
-    assert.notEqual(user, affinityKey(turn1, undefined));
-    const session = affinityKey({ ...turn1, user: 'u-1' }, 'session-9');
-    assert.notEqual(session, user, 'the session header comes before user');
-    assert.equal(
-      affinityKey({ ...turn1, prompt_cache_key: 'pck' }, 'session-9'),
-      affinityKey({ ...turn5, prompt_cache_key: 'pck' }, undefined),
-    );
-    assert.match(affinityKey(turn1, undefined)!, /^[0-9a-f]{32}$/, 'a digest: no text of the conversation is kept');
+    assert.equal(key(turn1), key(turn5), 'later turns repeat the prefix');
+    assert.notEqual(key(turn1), key(conversation('other')(1)));
+    assert.notEqual(key(turn1), key({ ...turn1, model: 'n' }), 'per model');
+    const user = key({ ...turn1, user: 'u-1' });
+    assert.equal(user, key({ ...turn5, user: 'u-1' }));
+    assert.notEqual(user, key(turn1));
+    assert.notEqual(key({ ...turn1, user: 'u-1' }, 'session-9'), user, 'the session header comes before user');
+    assert.equal(key({ ...turn1, prompt_cache_key: 'pck' }, 'session-9'), key({ ...turn5, prompt_cache_key: 'pck' }));
+    assert.match(key(turn1)!, /^[0-9a-f]{32}$/, 'a digest: no text of the conversation is kept');
+    // A first turn pins but does not follow a prefix pin: identical one-off requests go by the strategy.
+    assert.equal(affinityKey(turn1, undefined)?.follow, false);
+    assert.equal(affinityKey(turn5, undefined)?.follow, true);
+    assert.equal(affinityKey({ ...turn1, user: 'u-1' }, undefined)?.follow, true, 'a named conversation always follows');
   });
 
   it('off: turns follow the strategy alone', async () => {
