@@ -1,7 +1,8 @@
-// The status page the gateway serves at `/`: one self-contained HTML document (no build step,
-// no external requests) that polls `/status` every second. Every value from the server is
-// set with textContent, never parsed as HTML: error texts come from upstreams.
-// The script avoids backticks and `${` so that it can live in this template literal unescaped.
+// The dashboard the gateway serves at `/`: one HTML document and uPlot (served from /assets, no
+// CDN). It follows `/status/stream` with fetch() so that a gateway key travels in a header, never
+// in a URL; the key is asked once and kept in sessionStorage. Every value from the server is set
+// with textContent, never parsed as HTML: error texts come from upstreams.
+// The script avoids backticks and dollar-brace so that it can live in this template literal.
 
 export const dashboardPage = `<!doctype html>
 <html lang="en">
@@ -9,181 +10,310 @@ export const dashboardPage = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Switchboard</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="assets/uplot.css">
 <style>
-  :root {
-    --bg: #f7f7f8; --panel: #fff; --text: #1c1d21; --muted: #6b6f7b; --line: #e4e5ea;
-    --ok: #15803d; --ok-bg: #dcfce7; --warn: #a16207; --warn-bg: #fef3c7; --bad: #b91c1c; --bad-bg: #fee2e2;
-  }
+  :root { --bg: #f7f7f8; --panel: #fff; --text: #1c1d21; --muted: #6b6f7b; --line: #e4e5ea;
+    --ok: #15803d; --ok-bg: #dcfce7; --warn: #a16207; --warn-bg: #fef3c7; --bad: #b91c1c; --bad-bg: #fee2e2; }
   @media (prefers-color-scheme: dark) {
-    :root {
-      --bg: #111214; --panel: #1a1b1f; --text: #e8e9ed; --muted: #9095a1; --line: #2a2c33;
-      --ok: #4ade80; --ok-bg: #14321f; --warn: #facc15; --warn-bg: #3a3112; --bad: #f87171; --bad-bg: #3d1818;
-    }
+    :root { --bg: #111214; --panel: #1a1b1f; --text: #e8e9ed; --muted: #9095a1; --line: #2a2c33;
+      --ok: #4ade80; --ok-bg: #14321f; --warn: #facc15; --warn-bg: #3a3112; --bad: #f87171; --bad-bg: #3d1818; }
   }
   * { box-sizing: border-box; }
-  body { margin: 0; background: var(--bg); color: var(--text);
-    font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-  main { max-width: 1200px; margin: 0 auto; padding: 28px 20px; }
-  header { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; margin-bottom: 20px; }
-  h1 { font-size: 20px; margin: 0; letter-spacing: -0.01em; }
+  body { margin: 0; background: var(--bg); color: var(--text); font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
+  main { max-width: 1280px; margin: 0 auto; padding: 24px 20px; }
+  header { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; margin-bottom: 16px; }
+  h1 { font-size: 20px; margin: 0; }
+  h2 { font-size: 13px; margin: 0 0 8px; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
   #summary { color: var(--muted); }
   #live { margin-left: auto; color: var(--muted); font-size: 12px; }
   #live::before { content: ""; display: inline-block; width: 8px; height: 8px; border-radius: 50%;
-    background: var(--ok); margin-right: 6px; vertical-align: 1px; }
+    background: var(--muted); margin-right: 6px; vertical-align: 1px; }
+  #live.on::before { background: var(--ok); }
   #live.down::before { background: var(--bad); }
-  .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow-x: auto; }
+  #keyform { margin-bottom: 16px; padding: 14px; }
+  #keyform input { padding: 6px 8px; min-width: 280px; }
+  .panel { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; overflow-x: auto; margin-bottom: 16px; }
+  .pad { padding: 12px 14px; }
+  .grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; }
   table { width: 100%; border-collapse: collapse; }
-  th, td { padding: 10px 14px; text-align: left; white-space: nowrap; border-bottom: 1px solid var(--line); }
-  tr:last-child td { border-bottom: 0; }
+  th, td { padding: 8px 12px; text-align: left; white-space: nowrap; border-bottom: 1px solid var(--line); }
   th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
-  td.num { text-align: right; font-variant-numeric: tabular-nums; }
-  th.num { text-align: right; }
-  th[title] { cursor: help; }
-  td.error { white-space: normal; width: 100%; min-width: 220px; color: var(--muted); font-size: 13px;
-    overflow-wrap: anywhere; }
-  td.error.set { color: var(--bad); }
+  td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.error { white-space: normal; min-width: 180px; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
+  tr.provider td { background: var(--bg); font-weight: 600; border-top: 2px solid var(--line); }
+  tr.provider .sub { font-weight: 400; color: var(--muted); margin-left: 10px; }
   .name { font-weight: 600; }
   .models { color: var(--muted); font-size: 12px; }
   .pill { display: inline-block; padding: 2px 9px; border-radius: 999px; font-size: 12px; font-weight: 600; }
-  .closed { color: var(--ok); background: var(--ok-bg); }
-  .half-open { color: var(--warn); background: var(--warn-bg); }
-  .open { color: var(--bad); background: var(--bad-bg); }
-  tr.first-of-provider td { border-top: 2px solid var(--line); }
+  .healthy { color: var(--ok); background: var(--ok-bg); }
+  .probing, .rate-limited, .degraded { color: var(--warn); background: var(--warn-bg); }
+  .cooling-down, .key-rejected, .down { color: var(--bad); background: var(--bad-bg); }
   .muted { color: var(--muted); }
-  .bad { color: var(--bad); font-weight: 600; }
-  .when { color: var(--muted); font-size: 12px; }
-  #empty { padding: 24px; color: var(--muted); }
-  footer { margin-top: 14px; color: var(--muted); font-size: 12px; }
+  svg.spark { vertical-align: middle; margin-left: 6px; }
+  svg.spark polyline { fill: none; stroke: var(--muted); stroke-width: 1.5; }
+  button { font: inherit; font-size: 12px; padding: 3px 8px; border: 1px solid var(--line); border-radius: 6px;
+    background: var(--panel); color: var(--text); cursor: pointer; }
+  #events { list-style: none; margin: 0; padding: 0; max-height: 320px; overflow-y: auto; font-size: 13px; }
+  #events li { padding: 4px 0; border-bottom: 1px solid var(--line); }
+  #events .at { color: var(--muted); margin-right: 8px; font-variant-numeric: tabular-nums; }
+  #events .kind { margin-right: 8px; }
+  #empty-events { color: var(--muted); }
+  footer { color: var(--muted); font-size: 12px; }
 </style>
 </head>
 <body>
 <main>
-  <header>
-    <h1>Switchboard</h1>
-    <span id="summary"></span>
-    <span id="live">connecting…</span>
-  </header>
+  <header><h1>Switchboard</h1><span id="summary"></span><span id="live">connecting…</span></header>
+  <form id="keyform" class="panel" hidden>
+    <label>Gateway key <input id="key" type="password" autocomplete="off" placeholder="sk-…"></label>
+    <button type="submit">Connect</button> <span class="muted">kept for this tab only (sessionStorage)</span>
+  </form>
   <div class="panel">
-    <table>
-      <thead>
-        <tr>
-          <th title="provider/model (#key when a provider has several keys); the provider's model name below">Deployment</th><th>State</th><th>Healthy</th>
-          <th class="num" title="Consecutive failures; the circuit opens at routing.failureThreshold">Failures</th>
-          <th class="num" title="Moving average of answer latency">Latency</th>
-          <th class="num">Requests</th><th class="num">Errors</th><th>Last error</th>
-          <th title="When an open circuit is next probed; the first probe that succeeds closes it">Next probe</th>
-          <th title="When the deployment's rate limits let it be tried again">Rate-limited</th>
-        </tr>
-      </thead>
+    <table id="deployments">
+      <thead><tr>
+        <th>Deployment</th><th>State</th><th class="num" title="p50 / p95 over the last step; sparkline: p50 of the last minutes">Latency</th>
+        <th class="num" title="Time to first token, p50 / p95">TTFT</th><th class="num">Req/min</th><th class="num">Err/min</th>
+        <th class="num" title="Remaining share of the tighter rate-limit bucket">Headroom</th><th>Last error</th>
+        <th title="When an open circuit is next probed">Next probe</th><th></th>
+      </tr></thead>
       <tbody id="rows"></tbody>
     </table>
-    <div id="empty" hidden>No providers configured.</div>
   </div>
-  <footer>Polls <code>/status</code> every second · metrics at <code>/metrics</code></footer>
+  <div class="grid">
+    <div class="panel pad"><h2>Traffic share per provider</h2><div id="chart"></div>
+      <div class="muted" id="marks-legend">red line: trip · green line: recovery</div></div>
+    <div class="panel pad"><h2>Events</h2><div id="empty-events">no events yet</div><ol id="events"></ol></div>
+  </div>
+  <footer>Follows <code>/status/stream</code> · metrics at <code>/metrics</code></footer>
 </main>
+<script src="assets/uplot.js"></script>
 <script>
-  var rows = document.getElementById('rows');
-  var live = document.getElementById('live');
-  var summary = document.getElementById('summary');
-  var empty = document.getElementById('empty');
-  var stateText = { closed: 'closed', 'half-open': 'half-open', open: 'open' };
+(function () {
+  var $ = function (id) { return document.getElementById(id); };
+  var live = $('live'), rows = $('rows'), feed = $('events');
+  var keyName = 'switchboard-key';
+  var hist = {}, marks = [], rowOf = {}, rowIds = '', chart = null, colours = ['#2563eb', '#16a34a', '#d97706', '#9333ea', '#dc2626', '#0891b2'];
+  var words = { healthy: 'healthy', 'cooling-down': 'cooling down', probing: 'probing', 'rate-limited': 'rate-limited', 'key-rejected': 'key rejected' };
 
-  function cell(row, text, className, title) {
-    var td = document.createElement('td');
-    if (className) td.className = className;
-    if (title) td.title = title;
-    if (text instanceof Node) td.appendChild(text); else td.textContent = text;
-    row.appendChild(td);
-    return td;
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
   }
-  function duration(seconds) {
-    return seconds < 90 ? seconds + ' s' : Math.round(seconds / 60) + ' min';
+  function condition(d, failure, now) {
+    if (d.state === 'half-open') return 'probing';
+    if (d.state === 'open') return failure && failure.indexOf('auth') === 0 ? 'key-rejected' : 'cooling-down';
+    if (d.rateLimitedUntil && d.rateLimitedUntil > now) return 'rate-limited';
+    return 'healthy';
   }
-  // A countdown reads at a glance; the clock time is in the tooltip.
-  function until(row, at, now) {
-    if (at === null || at === undefined) return cell(row, '—', 'muted');
-    var seconds = Math.max(0, Math.ceil((at - now) / 1000));
-    return cell(row, 'in ' + duration(seconds), '', new Date(at).toLocaleTimeString());
+  function ms(value) { return value === null || value === undefined ? '—' : Math.round(value) + ''; }
+  function spark(values) {
+    var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    svg.setAttribute('class', 'spark'); svg.setAttribute('width', '60'); svg.setAttribute('height', '16');
+    var known = values.filter(function (v) { return v !== null; });
+    if (known.length > 1) {
+      var max = Math.max.apply(null, known) || 1, line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+      line.setAttribute('points', values.map(function (v, i) {
+        return (i * 60 / Math.max(1, values.length - 1)).toFixed(1) + ',' + (v === null ? 15 : 15 - 14 * v / max).toFixed(1);
+      }).join(' '));
+      svg.appendChild(line);
+    }
+    return svg;
   }
-  function ago(at, now) {
-    if (!at) return '';
-    return duration(Math.max(0, Math.round((now - at) / 1000))) + ' ago';
+  function merge(update) {
+    var cutoff = update.now - 3600 * 1000;
+    Object.keys(update.history).forEach(function (id) {
+      var points = hist[id] || (hist[id] = []);
+      update.history[id].forEach(function (point) {
+        var last = points[points.length - 1];
+        if (last && last.at === point.at) points[points.length - 1] = point; else if (!last || point.at > last.at) points.push(point);
+      });
+      while (points.length && points[0].at < cutoff) points.shift();
+    });
+    update.events.forEach(function (event) {
+      if (event.kind === 'trip' || event.kind === 'recovery') marks.push(event);
+      var item = el('li');
+      item.appendChild(el('span', 'at', new Date(event.at).toLocaleTimeString()));
+      var kindClass = { trip: 'down', failover: 'rate-limited', recovery: 'healthy', 'request-failed': 'down', 'store-lost': 'down', 'store-regained': 'healthy' }[event.kind] || '';
+      item.appendChild(el('span', 'pill kind ' + kindClass, event.kind));
+      item.appendChild(el('span', 'message', event.message));
+      item.dataset.kind = event.kind;
+      feed.insertBefore(item, feed.firstChild);
+    });
+    while (feed.children.length > 200) feed.removeChild(feed.lastChild);
+    $('empty-events').hidden = feed.children.length > 0;
+    while (marks.length && marks[0].at < cutoff) marks.shift();
   }
-  function render(status) {
-    var now = status.now;
-    var providers = Object.keys(status.providers).map(function (name) { return status.providers[name]; });
-    providers.sort(function (a, b) { return a.priority - b.priority || (a.name < b.name ? -1 : 1); });
-    var healthy = providers.filter(function (p) { return p.healthy; }).length;
-    // One row per deployment, a provider's together; a gateway that lists none gives one per provider.
-    var deployments = [];
+  function recent(id, now, field) {
+    var points = hist[id] || [], sum = 0;
+    points.forEach(function (p) { if (p.at > now - 60000) sum += p[field]; });
+    return sum;
+  }
+  function latest(id, field) {
+    var points = hist[id] || [];
+    for (var i = points.length - 1; i >= 0; i--) if (points[i][field] !== null) return points[i];
+    return null;
+  }
+  function probe(id, button) {
+    button.disabled = true; button.textContent = 'probing…';
+    fetch('status/probe', { method: 'POST', headers: Object.assign({ 'content-type': 'application/json' }, auth()), body: JSON.stringify({ deployment: id }) })
+      .then(function (r) { return r.json(); })
+      .then(function (result) { button.textContent = result.healthy ? 'ok ' + result.latencyMs + ' ms' : 'failed'; })
+      .catch(function () { button.textContent = 'failed'; })
+      .finally(function () { setTimeout(function () { button.disabled = false; button.textContent = 'probe now'; }, 2000); });
+  }
+  function build(providers) {
+    rows.replaceChildren(); rowOf = {};
     providers.forEach(function (p) {
-      (p.deployments || [{ id: p.name, providerModel: p.models.join(', '), key: null, state: p.state, healthy: p.healthy,
-        consecutiveFailures: p.consecutiveFailures, latencyEmaMs: p.latencyEmaMs, requests: p.requests, errors: p.errors,
-        lastError: p.lastError, lastErrorAt: p.lastErrorAt, nextProbeAt: p.cooldownUntil, rateLimitedUntil: p.rateLimitedUntil }])
-        .forEach(function (d, index) { deployments.push({ d: d, first: index === 0 }); });
+      var head = el('tr', 'provider'), cell = el('td');
+      cell.colSpan = 10; cell.appendChild(el('span', 'pname', p.name)); cell.appendChild(el('span', 'sub pstate'));
+      head.appendChild(cell); head.dataset.provider = p.name; rows.appendChild(head); rowOf['provider:' + p.name] = head;
+      p.deployments.forEach(function (d) {
+        var row = el('tr', 'deployment'), name = el('td');
+        name.appendChild(el('div', 'name', d.id));
+        name.appendChild(el('div', 'models', d.providerModel + (d.key ? ' · key ' + d.key : '')));
+        row.appendChild(name);
+        ['state', 'num latency', 'num ttft', 'num req', 'num err', 'num headroom', 'error', 'probe'].forEach(function (c) { row.appendChild(el('td', c)); });
+        var button = el('button', 'probe-now', 'probe now');
+        button.type = 'button'; button.addEventListener('click', function () { probe(d.id, button); });
+        var last = el('td'); last.appendChild(button); row.appendChild(last);
+        rows.appendChild(row); rowOf[d.id] = row;
+      });
     });
-    var serving = deployments.filter(function (entry) { return entry.d.healthy; }).length;
-    summary.textContent = healthy + ' of ' + providers.length + ' providers healthy · ' +
-      serving + ' of ' + deployments.length + ' deployments in service · ' +
-      status.models.length + (status.models.length === 1 ? ' model' : ' models') + (status.status === 'draining' ? ' · draining' : '');
-    empty.hidden = providers.length > 0;
-    var body = document.createDocumentFragment();
-    deployments.forEach(function (entry) {
-      var p = entry.d;
-      var row = document.createElement('tr');
-      if (entry.first) row.className = 'first-of-provider';
-      var name = document.createElement('div');
-      var title = document.createElement('div');
-      title.className = 'name';
-      title.textContent = p.id;
-      var models = document.createElement('div');
-      models.className = 'models';
-      models.textContent = p.providerModel + (p.key ? ' · key ' + p.key : '');
-      name.appendChild(title);
-      name.appendChild(models);
-      cell(row, name);
-      var pill = document.createElement('span');
-      pill.className = 'pill ' + p.state;
-      pill.textContent = stateText[p.state] || p.state;
-      cell(row, pill);
-      cell(row, p.healthy ? 'yes' : 'no', p.healthy ? '' : 'bad');
-      cell(row, String(p.consecutiveFailures), 'num');
-      cell(row, p.latencyEmaMs === null ? '—' : p.latencyEmaMs.toFixed(1) + ' ms', p.latencyEmaMs === null ? 'num muted' : 'num');
-      cell(row, String(p.requests), 'num');
-      cell(row, String(p.errors), 'num');
-      var error = document.createElement('div');
-      error.textContent = p.lastError || '—';
-      if (p.lastError && p.lastErrorAt) {
-        var when = document.createElement('div');
-        when.className = 'when';
-        when.textContent = ago(p.lastErrorAt, now);
-        error.appendChild(when);
+  }
+  function render(update) {
+    var now = update.now;
+    var providers = Object.keys(update.providers).map(function (n) { return update.providers[n]; });
+    providers.sort(function (a, b) { return a.priority - b.priority || (a.name < b.name ? -1 : 1); });
+    var ids = providers.map(function (p) { return p.name + ':' + p.deployments.map(function (d) { return d.id; }).join(','); }).join(';');
+    if (ids !== rowIds) { build(providers); rowIds = ids; }
+    var serving = 0, total = 0;
+    providers.forEach(function (p) {
+      var head = rowOf['provider:' + p.name];
+      var state = p.state === 'closed' ? 'healthy' : p.state === 'degraded' ? 'degraded' : 'down';
+      var spend = update.spendUsd && update.spendUsd[p.name] ? ' · $' + update.spendUsd[p.name].toFixed(4) + ' spent' : '';
+      head.querySelector('.pstate').textContent = state + ' · ' + p.models.join(', ') + spend;
+      head.querySelector('.pstate').className = 'sub pstate';
+      p.deployments.forEach(function (d) {
+        var row = rowOf[d.id], cells = row.children, word = condition(d, update.failures && update.failures[d.id], now);
+        total++; if (word === 'healthy') serving++;
+        var pill = el('span', 'pill ' + word, words[word]);
+        cells[1].replaceChildren(pill);
+        var lat = latest(d.id, 'latencyP50Ms'), ttft = latest(d.id, 'firstTokenP50Ms'), points = (hist[d.id] || []).slice(-30);
+        cells[2].replaceChildren(document.createTextNode(lat ? ms(lat.latencyP50Ms) + ' / ' + ms(lat.latencyP95Ms) + ' ms' : '—'), spark(points.map(function (p) { return p.latencyP50Ms; })));
+        cells[3].replaceChildren(document.createTextNode(ttft ? ms(ttft.firstTokenP50Ms) + ' / ' + ms(ttft.firstTokenP95Ms) + ' ms' : '—'), spark(points.map(function (p) { return p.firstTokenP50Ms; })));
+        cells[4].textContent = String(recent(d.id, now, 'requests'));
+        cells[5].textContent = String(recent(d.id, now, 'errors'));
+        cells[6].textContent = Math.round(d.headroom * 100) + '%';
+        cells[7].textContent = d.lastError || '—';
+        cells[7].title = d.lastError || '';
+        cells[8].textContent = d.nextProbeAt ? 'in ' + Math.max(0, Math.ceil((d.nextProbeAt - now) / 1000)) + ' s' : '—';
+      });
+    });
+    var healthy = providers.filter(function (p) { return p.healthy; }).length;
+    $('summary').textContent = healthy + ' of ' + providers.length + ' providers healthy · ' + serving + ' of ' + total +
+      ' deployments in service' + (update.state && update.state.shared ? ' · state shared' + (update.state.connected ? '' : ' (unreachable)') : '') +
+      (update.status === 'draining' ? ' · draining' : '');
+    drawChart(providers, update.stepMs);
+  }
+  function drawChart(providers, stepMs) {
+    if (typeof uPlot === 'undefined') return;
+    var steps = {};
+    Object.keys(hist).forEach(function (id) { hist[id].forEach(function (p) { steps[p.at] = true; }); });
+    var xs = Object.keys(steps).map(Number).sort(function (a, b) { return a - b; });
+    var perProvider = providers.map(function (p) {
+      return xs.map(function (at) {
+        var sum = 0;
+        p.deployments.forEach(function (d) { (hist[d.id] || []).forEach(function (point) { if (point.at === at) sum += point.requests; }); });
+        return sum;
+      });
+    });
+    var totals = xs.map(function (_, i) { return perProvider.reduce(function (s, v) { return s + v[i]; }, 0); });
+    var stacked = [], running = xs.map(function () { return 0; });
+    perProvider.forEach(function (values) {
+      running = running.map(function (r, i) { return r + (totals[i] ? 100 * values[i] / totals[i] : 0); });
+      stacked.push(running.slice());
+    });
+    // Each step is drawn to its end, so the step in progress (or a single one) shows as a band.
+    var times = xs.map(function (x) { return x / 1000; });
+    if (times.length) times.push(times[times.length - 1] + stepMs / 1000);
+    var bands = stacked.slice().reverse().map(function (values) { return values.length ? values.concat([values[values.length - 1]]) : values; });
+    var data = [times].concat(bands);
+    window.switchboardTraffic = { at: xs, providers: providers.map(function (p) { return p.name; }), requests: perProvider, marks: marks.map(function (m) { return { at: m.at, kind: m.kind }; }) };
+    var names = providers.map(function (p) { return p.name; }).reverse();
+    var key = names.join(',');
+    if (!chart || chart.key !== key) {
+      if (chart) chart.destroy();
+      var series = [{}].concat(names.map(function (name, i) {
+        var colour = colours[(names.length - 1 - i) % colours.length];
+        return { label: name, stroke: colour, fill: colour + '55', points: { show: false } };
+      }));
+      chart = new uPlot({ width: Math.max(300, $('chart').clientWidth), height: 180, series: series,
+        scales: { x: { time: true, range: function (_, min, max) { return [Math.min(min, max - 900), max]; } }, y: { range: [0, 100] } }, axes: [{}, { values: function (_, v) { return v.map(function (x) { return x + '%'; }); } }],
+        hooks: { draw: [function (u) {
+          var ctx = u.ctx; ctx.save(); ctx.lineWidth = 2;
+          marks.forEach(function (m) {
+            var x = u.valToPos(m.at / 1000, 'x', true);
+            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) return;
+            ctx.strokeStyle = m.kind === 'trip' ? '#dc2626' : '#16a34a';
+            ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+          });
+          ctx.restore();
+        }] } }, data, $('chart'));
+      chart.key = key;
+    } else {
+      chart.setData(data);
+    }
+  }
+  function auth() {
+    var key = sessionStorage.getItem(keyName);
+    return key ? { authorization: 'Bearer ' + key } : {};
+  }
+  function setLive(text, className) { live.textContent = text; live.className = className; }
+  function connect() {
+    var received = false;
+    fetch('status/stream', { headers: auth(), cache: 'no-store' }).then(function (response) {
+      if (response.status === 401) {
+        setLive('a gateway key is needed', 'down');
+        $('keyform').hidden = false; $('key').focus();
+        return;
       }
-      cell(row, error, p.lastError && !p.healthy ? 'error set' : 'error', p.lastError || '');
-      until(row, p.nextProbeAt, now);
-      until(row, p.rateLimitedUntil, now);
-      body.appendChild(row);
+      if (!response.ok || !response.body) throw new Error('HTTP ' + response.status);
+      $('keyform').hidden = true;
+      var reader = response.body.getReader(), decoder = new TextDecoder(), buffer = '';
+      function pump() {
+        return reader.read().then(function (chunk) {
+          if (chunk.done) throw new Error('the stream ended');
+          buffer += decoder.decode(chunk.value, { stream: true });
+          var end;
+          while ((end = buffer.indexOf('\\n\\n')) >= 0) {
+            var block = buffer.slice(0, end), data = block.indexOf('data: ');
+            buffer = buffer.slice(end + 2);
+            if (data < 0) continue;
+            var update = JSON.parse(block.slice(data + 6));
+            merge(update); render(update); received = true;
+            setLive('live · ' + new Date().toLocaleTimeString(), 'on');
+          }
+          return pump();
+        });
+      }
+      return pump();
+    }).catch(function (error) {
+      setLive((received ? 'disconnected' : 'gateway unreachable') + ' (' + error.message + ') · retrying', 'down');
+      setTimeout(connect, 2000);
     });
-    rows.replaceChildren(body);
   }
-  function poll() {
-    fetch('status', { cache: 'no-store' })
-      .then(function (response) {
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.json();
-      })
-      .then(function (status) {
-        render(status);
-        live.className = '';
-        live.textContent = 'live · ' + new Date().toLocaleTimeString();
-      })
-      .catch(function (error) {
-        live.className = 'down';
-        live.textContent = 'gateway unreachable (' + error.message + ')';
-      })
-      .finally(function () { setTimeout(poll, 1000); });
-  }
-  poll();
+  $('keyform').addEventListener('submit', function (event) {
+    event.preventDefault();
+    sessionStorage.setItem(keyName, $('key').value.trim());
+    $('key').value = '';
+    setLive('connecting…', '');
+    connect();
+  });
+  connect();
+})();
 </script>
 </body>
 </html>

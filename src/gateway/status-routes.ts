@@ -131,7 +131,15 @@ function streamStatus(context: GatewayContext, request: FastifyRequest, reply: F
       const closed = points.at(-2);
       if (closed !== undefined && closed.at > after) after = closed.at;
     }
-    const update = { ...statusBody(context, detail), events, history, stepMs };
+    const status = statusBody(context, detail);
+    // Per deployment its last failure by kind (the page tells a refused key from an outage), and spend per provider.
+    const failures: Record<string, string | null> = {};
+    const spendUsd: Record<string, number> = {};
+    for (const provider of Object.values(context.router.status({ detail: false }))) {
+      for (const deployment of provider.deployments) failures[deployment.id] = deployment.lastError;
+      spendUsd[provider.name] = context.store.spend(`provider:${provider.name}`).costUsd;
+    }
+    const update = { ...status, events, history, stepMs, failures, spendUsd };
     socket.write(`event: status\ndata: ${JSON.stringify(update)}\n\n`);
   };
   const timer = setInterval(send, streamIntervalMs);
