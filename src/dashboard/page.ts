@@ -37,10 +37,10 @@ export const dashboardPage = `<!doctype html>
   .pad { padding: 12px 14px; }
   .grid { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 16px; }
   table { width: 100%; border-collapse: collapse; }
-  th, td { padding: 8px 12px; text-align: left; white-space: nowrap; border-bottom: 1px solid var(--line); }
+  th, td { padding: 8px 10px; text-align: left; white-space: nowrap; border-bottom: 1px solid var(--line); }
   th { font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: 0.04em; }
   td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-  td.error { white-space: normal; min-width: 180px; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
+  td.error { white-space: normal; min-width: 160px; max-width: 240px; color: var(--muted); font-size: 13px; overflow-wrap: anywhere; }
   tr.provider td { background: var(--bg); font-weight: 600; border-top: 2px solid var(--line); }
   tr.provider .sub { font-weight: 400; color: var(--muted); margin-left: 10px; }
   .name { font-weight: 600; }
@@ -111,12 +111,12 @@ export const dashboardPage = `<!doctype html>
   function ms(value) { return value === null || value === undefined ? '—' : Math.round(value) + ''; }
   function spark(values) {
     var svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-    svg.setAttribute('class', 'spark'); svg.setAttribute('width', '60'); svg.setAttribute('height', '16');
+    svg.setAttribute('class', 'spark'); svg.setAttribute('width', '48'); svg.setAttribute('height', '16');
     var known = values.filter(function (v) { return v !== null; });
     if (known.length > 1) {
       var max = Math.max.apply(null, known) || 1, line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
       line.setAttribute('points', values.map(function (v, i) {
-        return (i * 60 / Math.max(1, values.length - 1)).toFixed(1) + ',' + (v === null ? 15 : 15 - 14 * v / max).toFixed(1);
+        return (i * 48 / Math.max(1, values.length - 1)).toFixed(1) + ',' + (v === null ? 15 : 15 - 14 * v / max).toFixed(1);
       }).join(' '));
       svg.appendChild(line);
     }
@@ -251,7 +251,7 @@ export const dashboardPage = `<!doctype html>
         return { label: name, stroke: colour, fill: colour + '55', points: { show: false } };
       }));
       chart = new uPlot({ width: Math.max(300, $('chart').clientWidth), height: 180, series: series,
-        scales: { x: { time: true, range: function (_, min, max) { return [Math.min(min, max - 900), max]; } }, y: { range: [0, 100] } }, axes: [{}, { values: function (_, v) { return v.map(function (x) { return x + '%'; }); } }],
+        scales: { x: { time: true, range: function (_, min, max) { return [Math.min(min, max - 120), max]; } }, y: { range: [0, 100] } }, axes: [{}, { values: function (_, v) { return v.map(function (x) { return x + '%'; }); } }],
         hooks: { draw: [function (u) {
           var ctx = u.ctx; ctx.save(); ctx.lineWidth = 2;
           marks.forEach(function (m) {

@@ -456,11 +456,14 @@ export class Router {
     }
   }
 
-  async #probe(deployment: Deployment): Promise<ProbeResult> {
+  async #probe(deployment: Deployment, asked = false): Promise<ProbeResult> {
     const { timeoutMs } = this.#state.config.routing.healthCheck;
     const result = await probeDeployment(deployment, this.#transport, timeoutMs, this.#state.secrets);
-    const error = result.error === undefined ? undefined : summarize(result.error);
-    this.#observer.probe(deployment.id, deployment.provider.name, result.healthy, result.latencyMs, error);
+    // A routine check that finds a healthy deployment healthy is no event; recovery probes, failures and asked-for probes are.
+    if (asked || !result.healthy || !this.#state.tracker.isHealthy(deployment.id)) {
+      const error = result.error === undefined ? undefined : summarize(result.error);
+      this.#observer.probe(deployment.id, deployment.provider.name, result.healthy, result.latencyMs, error);
+    }
     return result;
   }
 
@@ -473,7 +476,7 @@ export class Router {
   ): Promise<{ deployment: string; healthy: boolean; latencyMs: number; error: string | null } | undefined> {
     const deployment = this.#deployments.find((candidate) => candidate.id === id);
     if (deployment === undefined) return undefined;
-    const result = await this.#probe(deployment);
+    const result = await this.#probe(deployment, true);
     if (result.error === undefined) {
       this.#state.tracker.recordSuccess(deployment.id, result.latencyMs);
       this.#failover.noteHeaders(deployment, result.headers ?? {});

@@ -101,19 +101,29 @@ describe('gateway observability', () => {
     assert.ok(text.includes('switchboard_hedges_total{provider="second",outcome="won"} 1'));
   });
 
-  it('serves the dashboard page, which polls /status', bounded, async (t) => {
-    const first = await upstream(t);
-    const switchboard = await gateway(t, providersFor([first.url]));
-    const response = await fetch(`${switchboard.url}/`);
-    assert.equal(response.status, 200);
-    assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
-    const html = await response.text();
-    assert.match(html, /^<!doctype html>/);
-    assert.match(html, /fetch\('status'/);
-    assert.match(html, /setTimeout\(poll, 1000\)/);
-    assert.doesNotMatch(html, /innerHTML/, 'server values are set as text, never parsed as HTML');
-    assert.doesNotMatch(html, /<(script|link)[^>]+(src|href)=/, 'self-contained');
-  });
+  it(
+    'serves the dashboard page, which follows /status/stream, and its chart library from the gateway itself',
+    bounded,
+    async (t) => {
+      const first = await upstream(t);
+      const switchboard = await gateway(t, providersFor([first.url]));
+      const response = await fetch(`${switchboard.url}/`);
+      assert.equal(response.status, 200);
+      assert.equal(response.headers.get('content-type'), 'text/html; charset=utf-8');
+      assert.match(response.headers.get('content-security-policy') ?? '', /default-src 'none'.*connect-src 'self'/);
+      const html = await response.text();
+      assert.match(html, /^<!doctype html>/);
+      assert.match(html, /fetch\('status\/stream'/);
+      assert.doesNotMatch(html, /innerHTML/, 'server values are set as text, never parsed as HTML');
+      const loaded = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="([^"]+)"/g)].map((match) => match[1]);
+      assert.deepEqual(loaded, ['data:,', 'assets/uplot.css', 'assets/uplot.js'], 'nothing from another host');
+      for (const asset of ['assets/uplot.css', 'assets/uplot.js']) {
+        const served = await fetch(`${switchboard.url}/${asset}`);
+        assert.equal(served.status, 200, asset);
+        assert.ok((await served.text()).length > 1000, asset);
+      }
+    },
+  );
 
   it('logs one JSON line per request, with no key or body in it', bounded, async (t) => {
     const first = await upstream(t, [
