@@ -12,14 +12,55 @@ export function statusCommand(output: Output = standardOutput): Command {
     .argument('[url]', 'the gateway, or just its port', defaultGatewayUrl)
     .option('--json', 'print the raw JSON instead of a table')
     .option('--api-key <key>', 'a gateway key, to see upstream error texts (default: $SWITCHBOARD_API_KEY)')
+    .option('--watch', 'follow it: redraw the table every second until Ctrl-C')
     .addHelpText(
       'after',
-      '\nExamples:\n  switchboard status\n  switchboard status http://10.0.0.5:4000\n  switchboard status 4001 --json',
+      '\nExamples:\n  switchboard status\n  switchboard status http://10.0.0.5:4000\n  switchboard status 4001 --json\n  switchboard status --watch',
     )
-    .action(async (url: string, options: { json?: boolean; apiKey?: string }) => {
+    .action(async (url: string, options: { json?: boolean; apiKey?: string; watch?: boolean }) => {
       const apiKey = options.apiKey ?? process.env.SWITCHBOARD_API_KEY;
-      process.exitCode = await status(url, output, { json: options.json, ...(apiKey ? { apiKey } : {}) });
+      const settings = { json: options.json, ...(apiKey ? { apiKey } : {}) };
+      process.exitCode = options.watch ? await watchStatus(url, output, settings) : await status(url, output, settings);
     });
+}
+
+/**
+ * `status --watch`: the table again every `intervalMs` until SIGINT or SIGTERM (then 0). On a
+ * terminal each draw replaces the last; piped, draws follow one another under a time line. A
+ * gateway that cannot be reached is said so and asked again.
+ */
+export async function watchStatus(
+  url: string,
+  output: Output = standardOutput,
+  options: { json?: boolean | undefined; apiKey?: string } = {},
+  intervalMs = 1000,
+): Promise<number> {
+  const stop = new AbortController();
+  const end = () => stop.abort();
+  process.once('SIGINT', end);
+  process.once('SIGTERM', end);
+  const terminal = process.stdout.isTTY === true && output === standardOutput;
+  try {
+    while (!stop.signal.aborted) {
+      const lines: string[] = [];
+      await status(url, { out: (line) => lines.push(line), error: (line) => lines.push(line) }, options);
+      if (terminal) process.stdout.write('\x1b[H\x1b[2J');
+      output.out(`${new Date().toLocaleTimeString()} · every ${intervalMs / 1000} s · Ctrl-C to stop`);
+      for (const line of lines) output.out(line);
+      if (!terminal) output.out('');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, intervalMs);
+        stop.signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  } finally {
+    process.off('SIGINT', end);
+    process.off('SIGTERM', end);
+  }
+  return 0;
 }
 
 /** `4001` → `http://127.0.0.1:4001`; `host:4000/` → `http://host:4000`; a trailing `/status` is dropped. */

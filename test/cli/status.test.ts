@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { gatewayBase, readSnapshot } from '../../src/cli/status.ts';
 import { type Gateway, startGateway } from '../../src/gateway/server.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, startCli } from '../support/cli.ts';
 import { completion, refusingUrl, startUpstream, type Upstream } from '../support/upstream.ts';
 
 describe('switchboard status', () => {
@@ -77,5 +77,26 @@ describe('switchboard status', () => {
     assert.deepEqual(readSnapshot({ providers: { a: provider }, models: [] }).providers, [provider]);
     assert.deepEqual(readSnapshot({ a: provider }).providers, [provider]);
     assert.deepEqual(readSnapshot(null).providers, []);
+  });
+
+  it('follows the gateway with --watch, redrawing as requests arrive, until interrupted', async () => {
+    const watching = startCli(['status', gateway.url, '--watch']);
+    try {
+      await watching.waitFor(/^backup\/m\s+closed\s+2\s+\d+ ms\s+1\s+0/m, 10_000);
+      const response = await fetch(`${gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'again' }] }),
+        signal: AbortSignal.timeout(5000),
+      });
+      assert.equal(response.status, 200);
+      await watching.waitFor(/^backup\/m\s+closed\s+2\s+\d+ ms\s+2\s+0/m, 10_000);
+      assert.ok((watching.stdout.match(/^gateway {2}/gm) ?? []).length >= 2, 'drawn more than once');
+      watching.child.kill('SIGINT');
+      const result = await watching.exited(5000);
+      assert.equal(result.code, 0, result.stderr);
+    } finally {
+      watching.kill();
+    }
   });
 });
