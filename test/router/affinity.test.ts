@@ -107,7 +107,8 @@ describe('affinity', () => {
     const key = (request: ChatRequest, session?: string) => affinityKey(request, session)?.key;
     const talk = conversation('keys');
     const turn1 = talk(1);
-    const turn5 = (talk(2), talk(3), talk(4), talk(5));
+    for (let turn = 2; turn < 5; turn += 1) talk(turn);
+    const turn5 = talk(5);
     assert.equal(key(turn1), key(turn5), 'later turns repeat the prefix');
     assert.notEqual(key(turn1), key(conversation('other')(1)));
     assert.notEqual(key(turn1), key({ ...turn1, model: 'n' }), 'per model');
