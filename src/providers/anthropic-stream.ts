@@ -7,7 +7,7 @@ import type { ChatChunk, ChatRequest, ChunkDelta, FinishReason, Usage } from '..
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import type { SseEvent, StreamState, Target } from './adapter.ts';
-import { excerpt, upstreamError } from './failure.ts';
+import { excerpt, malformed, upstreamError } from './failure.ts';
 
 /** Token counts as Anthropic reports them; `message_delta` repeats them cumulatively. */
 export interface AnthropicUsage {
@@ -94,15 +94,19 @@ export function decodeAnthropicEvent(event: SseEvent, state: AnthropicStreamStat
 
 function blockStart(data: Json, state: AnthropicStreamState): ChatChunk[] {
   const block = isObject(data.content_block) ? data.content_block : {};
-  if (block.type === 'tool_use' && typeof data.index === 'number') {
+  if (block.type === 'tool_use') {
+    // A call without its name, id or place cannot be run or answered: the stream is broken, not done.
+    if (typeof data.index !== 'number' || typeof block.id !== 'string' || typeof block.name !== 'string') {
+      throw malformed(state.provider, 'a tool_use block without its index, id or name');
+    }
     const index = state.toolCount;
     state.toolCount += 1;
     state.toolIndexes[data.index] = index;
     const call = {
       index,
-      id: String(block.id),
+      id: block.id,
       type: 'function' as const,
-      function: { name: String(block.name), arguments: '' },
+      function: { name: block.name, arguments: '' },
     };
     return [chunk(state, { tool_calls: [call] })];
   }
@@ -115,6 +119,13 @@ function blockStart(data: Json, state: AnthropicStreamState): ChatChunk[] {
 
 function blockDelta(data: Json, state: AnthropicStreamState): ChatChunk[] {
   const delta = isObject(data.delta) ? data.delta : {};
+  // Dropped, a fragment of the wrong type would leave a hole in an answer that ends as complete.
+  if (
+    (delta.type === 'text_delta' && typeof delta.text !== 'string') ||
+    (delta.type === 'input_json_delta' && typeof delta.partial_json !== 'string')
+  ) {
+    throw malformed(state.provider, `a ${delta.type} whose fragment is not a string`);
+  }
   if (delta.type === 'text_delta' && typeof delta.text === 'string') {
     return delta.text.length > 0 ? [chunk(state, { content: delta.text })] : [];
   }

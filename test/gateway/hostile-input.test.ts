@@ -3,9 +3,9 @@
 // no upstream.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { completion } from '../support/upstream.ts';
+import { completion, textChunks } from '../support/upstream.ts';
 import { gateway, upstream } from './helpers.ts';
-import { mixedProviders, postResponses, typedEvents } from './responses-helpers.ts';
+import { anthropicStream, mixedProviders, postResponses, typedEvents } from './responses-helpers.ts';
 
 const bounded = { timeout: 15_000 };
 
@@ -219,5 +219,54 @@ describe('a stream chunk of the wrong types', () => {
       assert.doesNotMatch(text, /"content":5|"arguments":\{/);
       assert.equal(anthropic.requests.length, 2);
     });
+  }
+});
+
+describe('an Anthropic-format stream of the wrong types', () => {
+  const event = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+  const opening = anthropicStream('Hello there friend').slice(0, 2);
+  const closing = [
+    event('content_block_stop', { index: 0 }),
+    event('message_delta', { delta: { stop_reason: 'tool_use' }, usage: { output_tokens: 1 } }),
+    event('message_stop', {}),
+  ];
+  const broken = {
+    'a text fragment that is a number': [
+      ...opening,
+      event('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 5 } }),
+      ...anthropicStream('Hello there friend').slice(3),
+    ],
+    'a tool_use block without a name': [
+      opening[0]!,
+      event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', input: {} } }),
+      ...closing,
+    ],
+    'arguments that are an object': [
+      opening[0]!,
+      event('content_block_start', { index: 0, content_block: { type: 'tool_use', id: 'toolu_1', name: 'f', input: {} } }),
+      event('content_block_delta', { index: 0, delta: { type: 'input_json_delta', partial_json: { a: 1 } } }),
+      ...closing,
+    ],
+  };
+
+  for (const [name, sse] of Object.entries(broken)) {
+    it(
+      `(${name}) is failed over, or ends in response.failed once a call went out; never completed as it came`,
+      bounded,
+      async (t) => {
+        const openai = await upstream(t, [], { sse: textChunks('Sound answer') });
+        const anthropic = await upstream(t, [{ sse, done: false }]);
+        const config = mixedProviders(openai.url, anthropic.url, { openai: { priority: 3 }, anthropic: { priority: 1 } });
+        const switchboard = await gateway(t, config);
+        const tools = [{ type: 'function', name: 'f', parameters: { type: 'object' } }];
+        const response = await postResponses(switchboard.url, { model: 'llama', input: 'Hi', stream: true, tools });
+        const events = typedEvents(await response.text());
+        const last = events.at(-1);
+        // A tool call already announced cannot be taken back: the broken stream then ends as failed.
+        if (last?.event === 'response.completed') assert.equal(last.data.response.output[0].content[0].text, 'Sound answer');
+        else assert.equal(last?.event, 'response.failed');
+        assert.equal(anthropic.requests.length, 1);
+      },
+    );
   }
 });
