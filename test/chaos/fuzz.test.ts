@@ -38,6 +38,7 @@ const optionalPostRoutes: Array<[string, Dialect]> = [
   ['/v1/responses', 'openai'],
   ['/v1/embeddings', 'openai'],
   ['/v1/messages/count_tokens', 'anthropic'],
+  ['/status/probe', 'openai'],
 ];
 const getRoutes = ['/v1/models', '/status', '/healthz', '/metrics', '/'];
 const contentTypes = fc.constantFrom(
@@ -129,11 +130,15 @@ describe('fuzzing every route: 4xx in the route’s shape, no 5xx, no upstream c
     );
   });
 
-  it('every /v1 route: a wrong or malformed key is a 401', async () => {
+  it('every guarded route (/v1, /status, /metrics): a wrong or malformed key is a 401', async () => {
     const routes = [
       ...postRoutes.map((route) => ['POST', route.path, route.dialect] as const),
       ['GET', '/v1/models', 'openai'] as const,
       ['GET', '/v1/models/chaos', 'openai'] as const,
+      // Guarded when the gateway has keys (server.protectStatus); an endless stream with the key.
+      ['GET', '/status/stream', 'openai'] as const,
+      ['GET', '/status', 'openai'] as const,
+      ['GET', '/metrics', 'openai'] as const,
     ];
     const wrongKey = fc.oneof(
       headerValue.map((value) => ({ authorization: value })),

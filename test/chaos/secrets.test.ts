@@ -75,6 +75,15 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
     for (const [index, upstream] of target.upstreams.entries()) upstream.faults = index === 0 ? ['echo-headers'] : [];
     target.upstreams[0]!.echoStatus = 500;
     for (const kind of kinds) keep(`one echoing, ${kind}`, await target.client.send(kind));
+    // Keys pasted where a model name goes: refused, and not kept in the log, /usage or /status.
+    for (const [index, pasted] of target.secrets.all.entries()) {
+      const path = index % 2 === 0 ? '/v1/chat/completions' : '/v1/messages';
+      const body = JSON.stringify({ model: pasted, max_tokens: 5, messages: [{ role: 'user', content: 'x' }] });
+      keep(
+        `key pasted as the model on ${path}`,
+        await target.client.raw('POST', path, { headers: { 'content-type': 'application/json' }, body }),
+      );
+    }
     // A near-miss key: the refusal must not quote it back.
     const nearMiss = `${target.secrets.gatewayKey.slice(0, -1)}!`;
     keep('near-miss key', await target.client.raw('GET', '/v1/models', { headers: { authorization: `Bearer ${nearMiss}` } }));
@@ -83,7 +92,7 @@ describe('secrets sweep: no key, nor 8 characters of one, in any output', { time
     for (const kind of kinds) keep(`redis away, ${kind}`, await target.client.send(kind));
     await redis.start();
     for (const upstream of target.upstreams) upstream.faults = [];
-    assert.equal(outputs.length, 44);
+    assert.equal(outputs.length, 44 + target.secrets.all.length);
   });
 
   it('collects /status, /metrics, /usage, /v1/models, /healthz, the dashboard, the logs and `switchboard status`', async () => {
