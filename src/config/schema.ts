@@ -324,8 +324,21 @@ const UsageSchema = z.strictObject({
   maxPendingRows: z.number().int().positive().default(20_000),
 });
 
+/** OpenTelemetry tracing: off unless an endpoint is set here or in OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT. */
+const TelemetrySchema = z.strictObject({
+  otlp: z
+    .strictObject({
+      /** The collector's OTLP/HTTP base URL, e.g. `http://127.0.0.1:4318` (`/v1/traces` is added). */
+      endpoint: z.string().url(),
+      /** Headers for the collector (an auth token); kept out of logs like every configured header. */
+      headers: z.record(z.string(), z.string()).default({}),
+    })
+    .optional(),
+});
+
 export const ConfigSchema = z
   .strictObject({
+    telemetry: TelemetrySchema.optional(),
     server: ServerSchema.default(ServerSchema.parse({})),
     usage: UsageSchema.default(UsageSchema.parse({})),
     state: StateSchema.default(StateSchema.parse({})),

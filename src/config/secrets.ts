@@ -13,6 +13,7 @@ export function secretsOf(config: Config): string[] {
     for (const value of Object.values(provider.headers)) if (value) found.add(value);
   }
   for (const key of config.server.apiKeys) found.add(key);
+  for (const value of Object.values(config.telemetry?.otlp?.headers ?? {})) if (value) found.add(value);
   collectUrlPasswords(config, found, 0);
   return [...found].sort((a, b) => b.length - a.length);
 }

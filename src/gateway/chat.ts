@@ -111,6 +111,7 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
       strategy: typeof strategy === 'string' ? strategy : undefined,
       ...(typeof session === 'string' && { session }),
       ...(only !== undefined && { only }),
+      ...(typeof request.headers.traceparent === 'string' && { traceparent: request.headers.traceparent }),
     };
 
     if (exchange.stream) {

@@ -76,6 +76,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const store = options.store ?? options.router?.store ?? created!.store;
   await store.ready();
   const router = options.router ?? createRouter(config, { store });
+  await router
+    .tracingReady()
+    .catch((error: Error) => logger.error({ err: error }, 'tracing could not start; requests go untraced'));
   const ownsRouter = options.router === undefined;
 
   const context: GatewayContext = {

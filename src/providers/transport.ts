@@ -1,7 +1,9 @@
 // The only I/O in providers/: HTTP to upstreams on undici, with one keep-alive pool
 // per origin, connect / first-byte / idle timeouts, and the caller's AbortSignal
 // carried into the socket so an abandoned call closes its upstream request.
+
 import { Agent } from 'undici';
+import { upstreamTraceparent } from '../observe/trace-context.ts';
 import { abortedBy, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
 import type { WireRequest, WireResponse } from './adapter.ts';
 import { malformed } from './failure.ts';
@@ -81,7 +83,7 @@ export class Transport {
         origin: endpoint.origin,
         path: endpoint.basePath + wire.path,
         method: 'POST',
-        headers: wire.headers,
+        headers: withTraceparent(wire.headers),
         body: wire.body,
         signal: options.signal,
         headersTimeout: options.firstByteMs,
@@ -219,4 +221,10 @@ export function transportError(error: unknown, options: SendOptions): Switchboar
     },
     { cause: error },
   );
+}
+
+/** The attempt's `traceparent` when tracing is on (observe/tracing.ts); the headers as they are otherwise. */
+function withTraceparent(headers: Record<string, string>): Record<string, string> {
+  const traceparent = upstreamTraceparent.getStore();
+  return traceparent === undefined ? headers : { ...headers, traceparent };
 }

@@ -5,6 +5,8 @@
 // answer; when none can, one caller request may be the trial whose success closes it.
 import type { Config } from '../config/schema.ts';
 import type { Observer } from '../observe/observer.ts';
+import { upstreamTraceparent } from '../observe/trace-context.ts';
+import type { Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { ownValue } from '../protocol/own-value.ts';
 import { excerpt } from '../protocol/redact.ts';
@@ -336,9 +338,24 @@ export class Failover {
     tracker.store.count(deployment.id, 'inflight', 1);
     const started = performance.now();
     const provider = deployment.provider.name;
+    const span = run.trace?.attempt({
+      id: deployment.id,
+      provider,
+      providerModel: deployment.providerModel,
+      protocol: deployment.provider.protocol,
+    });
     try {
-      const value = await attempt(deployment, run, options);
+      const value = await (span === undefined
+        ? attempt(deployment, run, options)
+        : upstreamTraceparent.run(span.traceparent, () => attempt(deployment, run, options)));
       const latencyMs = performance.now() - started;
+      span?.end({
+        outcome: 'ok',
+        status: 200,
+        hedge: options?.hedge,
+        usage: (value as { usage?: Usage | null }).usage,
+        ...((run.request as { stream?: boolean }).stream === true && { firstTokenMs: latencyMs }),
+      });
       tracker.recordSuccess(deployment.id, latencyMs);
       this.#state.observer?.attempt(deployment.id, true, latencyMs);
       const record: Attempt = { provider, model: deployment.providerModel, status: 200, outcome: 'ok', latencyMs };
@@ -356,6 +373,7 @@ export class Failover {
         latencyMs: performance.now() - started,
       };
       run.attempts.push(record);
+      span?.end({ outcome: error.kind, status, hedge: options?.hedge });
       if (error.kind !== 'aborted') this.#state.observer?.attempt(deployment.id, false, record.latencyMs);
       return { error, attempt: record };
     } finally {

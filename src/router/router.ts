@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { type Config, type ConfigInput, parseConfig } from '../config/schema.ts';
 import { secretsOf } from '../config/secrets.ts';
 import { Observer, type ObserverOptions } from '../observe/observer.ts';
+import { Tracing, tracesEndpoint } from '../observe/tracing.ts';
 import type { ChatChunk, ChatRequest, ChatResponse, Usage } from '../protocol/chat.ts';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
 import { type Attempt, invalidRequest, SwitchboardError } from '../protocol/errors.ts';
@@ -46,6 +47,8 @@ export interface RequestOptions {
    * so its turns stay on one deployment; after `prompt_cache_key`, before `user` and the prefix hash.
    */
   session?: string;
+  /** The caller's W3C `traceparent`: the request's span is its child when tracing is on. */
+  traceparent?: string;
 }
 
 /** What `router.complete()` returns. */
@@ -94,6 +97,8 @@ export class Router {
   readonly #recovery: Recovery;
   readonly #firstTokens = new FirstTokenTimes();
   readonly #observer: Observer;
+  #tracing: Tracing | undefined;
+  readonly #tracingReady: Promise<void>;
 
   constructor(config: ConfigInput | Config, options: RouterOptions = {}) {
     const parsed = parseConfig(config);
@@ -103,6 +108,14 @@ export class Router {
     this.#ownsStore = options.store === undefined;
     this.#state.tracker = new FailoverTracker(trackerPolicy(parsed), { store: this.#store });
     this.#observer = new Observer(options.history);
+    // The OpenTelemetry packages load only when an endpoint is configured; requests before then go untraced.
+    const endpoint = tracesEndpoint(parsed);
+    this.#tracingReady =
+      endpoint === undefined
+        ? Promise.resolve()
+        : Tracing.open(endpoint, parsed.telemetry?.otlp?.headers).then((tracing) => {
+            this.#tracing = tracing;
+          });
     this.#state.observer = this.#observer;
     this.#observer.watch(this.#store, {
       providerOf: (id) => this.#deployments.find((deployment) => deployment.id === id)?.provider.name,
@@ -123,6 +136,11 @@ export class Router {
 
   get config(): Config {
     return this.#state.config;
+  }
+
+  /** Resolves once tracing is set up (at once when it is off); rejects when its packages cannot load. */
+  tracingReady(): Promise<void> {
+    return this.#tracingReady;
   }
 
   /** Events and recent history, for the dashboard. */
@@ -206,6 +224,14 @@ export class Router {
       );
       if (this.#state.config.routing.responseModel === 'generic') value.model = model;
       this.#observer.answered(deployment.id, deployment.provider.name, run.attempts);
+      const costUsd = this.#noteUsage(deployment, value.usage);
+      run.trace?.answered({
+        deployment: deployment.id,
+        provider: deployment.provider.name,
+        responseModel: value.model,
+        usage: value.usage,
+        costUsd,
+      });
       return {
         response: value,
         provider: deployment.provider.name,
@@ -213,10 +239,11 @@ export class Router {
         model,
         latencyMs: run.elapsedMs(),
         attempts: run.attempts,
-        costUsd: this.#noteUsage(deployment, value.usage),
+        costUsd,
       };
     } catch (error) {
       this.#observer.failed(run.request.model, run.attempts);
+      if (error instanceof SwitchboardError) run.trace?.failed(error.kind, error.status);
       throw error;
     } finally {
       run.finish();
@@ -237,6 +264,7 @@ export class Router {
         this.#hedging(run.request.model),
       );
       this.#observer.answered(deployment.id, deployment.provider.name, run.attempts);
+      run.trace?.answered({ deployment: deployment.id, provider: deployment.provider.name });
       const result = new StreamResult({
         provider: deployment.provider.name,
         deployment: deployment.id,
@@ -254,6 +282,7 @@ export class Router {
       return result;
     } catch (error) {
       this.#observer.failed(run.request.model, run.attempts);
+      if (error instanceof SwitchboardError) run.trace?.failed(error.kind, error.status);
       run.finish();
       throw error;
     }
@@ -388,6 +417,7 @@ export class Router {
     const { totalMs } = this.#state.config.routing.timeouts;
     const run = new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
     run.needs = needsOf(request);
+    run.trace = this.#tracing?.startRequest(request.model, options.traceparent);
     if (this.#state.config.routing.affinity.enabled) run.affinity = affinityKey(request, options.session);
     return run;
   }
@@ -542,6 +572,7 @@ export class Router {
   async close(): Promise<void> {
     this.#recovery.close();
     this.#observer.close();
+    await this.#tracing?.shutdown().catch(() => {});
     if (this.#ownsStore) await this.#store.close();
     if (this.#ownsTransport) await this.#transport.close();
   }

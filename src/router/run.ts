@@ -1,6 +1,7 @@
 // One request's life in the router: its deadline, its abort signal, and the attempts
 // made for it. Every attempt of a request shares the one deadline.
 import { setTimeout as delay } from 'node:timers/promises';
+import type { RequestTrace } from '../observe/tracing.ts';
 import type { ChatRequest } from '../protocol/chat.ts';
 import { type Attempt, abortedBy, SwitchboardError } from '../protocol/errors.ts';
 import type { Needs, Unfit } from './capabilities.ts';
@@ -31,6 +32,8 @@ export class Run<Request extends { model: string } = ChatRequest> {
   abandonedCostUsd: number | undefined;
   /** The conversation the request belongs to, when affinity applies, and whether it goes where that is pinned. */
   affinity: { key: string; follow: boolean } | undefined;
+  /** The request's span when tracing is on; ended by finish(). */
+  trace: RequestTrace | undefined;
   readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #callerSignal: AbortSignal | undefined;
@@ -87,6 +90,7 @@ export class Run<Request extends { model: string } = ChatRequest> {
   }
 
   finish(): void {
+    this.trace?.end();
     clearTimeout(this.#timer);
     this.#callerSignal?.removeEventListener('abort', this.#onCallerAbort);
   }
