@@ -123,6 +123,11 @@ function wrongField(delta: ChunkDelta | undefined): string | undefined {
     if (fn.arguments != null && typeof fn.arguments !== 'string') return 'delta.tool_calls.function.arguments';
     if (fn.name != null && typeof fn.name !== 'string') return 'delta.tool_calls.function.name';
   }
+  // A call starts with its id and name in one delta; one without the name can never be run.
+  for (const call of calls as Array<Record<string, unknown>>) {
+    const fn = call.function as Record<string, unknown> | undefined;
+    if (typeof call.id === 'string' && call.id !== '' && typeof fn?.name !== 'string') return 'delta.tool_calls.function.name';
+  }
   return undefined;
 }
 
