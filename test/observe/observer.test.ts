@@ -3,7 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { History } from '../../src/observe/history.ts';
+import { Observer } from '../../src/observe/observer.ts';
+import { RedisStore } from '../../src/state/redis.ts';
+import { until } from '../gateway/helpers.ts';
 import { hello, routerFor, upstream } from '../router/helpers.ts';
+import { startRedis } from '../support/redis.ts';
 import { completion, openaiError } from '../support/upstream.ts';
 
 describe('router observer', () => {
@@ -60,5 +64,22 @@ describe('router observer', () => {
     for (let step = 2; step < 20; step++) history.roll(start + step * 1000);
     assert.equal(history.read().d!.length, 6, 'five closed steps and the open one');
     assert.equal(history.read(start + 17_000).d!.length, 2, 'only steps after the time asked, and the open one');
+  });
+
+  it('tells the Redis state store lost and regained, once each', { timeout: 30_000 }, async (t) => {
+    const server = await startRedis(t);
+    const store = new RedisStore({ url: server.url, prefix: `observer-${process.pid}`, flushMs: 20, timeoutMs: 300 });
+    t.after(() => store.close());
+    await store.ready();
+    const observer = new Observer();
+    t.after(() => observer.close());
+    observer.watch(store, { providerOf: () => undefined, summaryOf: () => undefined });
+    const kinds = () => observer.events.since().map((event) => event.kind);
+    await server.stop();
+    await until(() => kinds().includes('store-lost'), 10_000);
+    await server.start();
+    await until(() => kinds().includes('store-regained'), 10_000);
+    assert.deepEqual(kinds(), ['store-lost', 'store-regained']);
+    assert.doesNotMatch(JSON.stringify(observer.events.since()), /127\.0\.0\.1/, 'no address in the events');
   });
 });
