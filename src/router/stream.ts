@@ -317,6 +317,13 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
   } finally {
     result.skippedEvents += segment.state.malformed;
     await segment.close(!complete);
+    // The stream's span learns its tokens and cost only now, at its end.
+    run.trace?.answered({
+      deployment: result.deployment,
+      provider: result.provider,
+      usage: result.usage,
+      costUsd: result.costUsd,
+    });
     run.finish();
   }
 }

@@ -10,7 +10,7 @@ import { parseConfig } from '../../src/config/schema.ts';
 import { parseTraceparent } from '../../src/observe/trace-context.ts';
 import { tracesEndpoint } from '../../src/observe/tracing.ts';
 import { gateway, hello, post, providersFor, until, upstream } from '../gateway/helpers.ts';
-import { openaiError } from '../support/upstream.ts';
+import { openaiError, textChunks } from '../support/upstream.ts';
 
 interface OtlpValue {
   stringValue?: string;
@@ -124,6 +124,25 @@ describe('OpenTelemetry tracing', () => {
     );
     // No prompt text on any span.
     assert.doesNotMatch(JSON.stringify(collector.spans), /Say hi/);
+  });
+
+  it('gives a stream’s span its tokens at the end, and its answering attempt the time to first token', {
+    timeout: 20_000,
+  }, async (t) => {
+    const collector = await startCollector();
+    t.after(() => collector.close());
+    const only = await upstream(t, [], { sse: textChunks('Hello there', { usage: true }) });
+    const switchboard = await gateway(t, providersFor([only.url], { telemetry: { otlp: { endpoint: collector.url } } }));
+    const response = await post(switchboard, { ...hello, stream: true, stream_options: { include_usage: true } });
+    assert.equal(response.status, 200);
+    assert.match(await response.text(), /\[DONE\]/);
+    await switchboard.close(0);
+    await until(() => collector.spans.length >= 2, 5000);
+    const parent = collector.spans.find((span) => span.parentSpanId === undefined || span.parentSpanId === '')!;
+    const child = collector.spans.find((span) => span.parentSpanId === parent.spanId)!;
+    assert.ok(Number(attributes(parent)['gen_ai.usage.output_tokens']) > 0, JSON.stringify(attributes(parent)));
+    assert.equal(attributes(child)['switchboard.outcome'], 'ok');
+    assert.ok(Number(attributes(child)['switchboard.time_to_first_token_ms']) >= 0);
   });
 
   it('is off without an endpoint, and reads the standard variables', () => {
