@@ -200,6 +200,15 @@ export function checks(results: Results): Check[] {
       text: `Redis-backed added p50 within 10 % of in-memory at 16 connections, JSON: ${p50.toFixed(2)}× (+${added(shared).toFixed(0)} vs +${added(memory).toFixed(0)} µs)`,
     });
   }
+  const hedged = get('sse', 16, 'switchboard-hedged');
+  const unhedged = get('sse', 16, 'switchboard-unhedged');
+  if (hedged !== undefined && unhedged !== undefined) {
+    const cpu = hedged.cpuMicrosPerRequest / unhedged.cpuMicrosPerRequest;
+    out.push({
+      pass: cpu <= 1.05,
+      text: `hedging on adds no CPU per stream when no hedge fires, SSE at 16 connections: ${cpu.toFixed(2)}× hedging off (${hedged.cpuMicrosPerRequest.toFixed(0)} vs ${unhedged.cpuMicrosPerRequest.toFixed(0)} µs)`,
+    });
+  }
   for (const [target, counted] of Object.entries(results.ledger ?? {})) {
     // autocannon counts what it saw answered; requests still in flight when a run stops are answered
     // (and recorded) after it stopped counting, so the ledger may hold a few more rows, never fewer.
@@ -293,7 +302,8 @@ export function renderReport(results: Results): string {
       '',
       '`switchboard` runs as configured by default: state in memory, usage ledger on (SQLite, rows written in batches off the ' +
         'request path); `switchboard-no-ledger` has `usage.enabled: false`; `switchboard-redis` keeps its state in a redis-server ' +
-        '(`state.redis`) on 127.0.0.1, ledger on. At 16 connections:',
+        '(`state.redis`) on 127.0.0.1, ledger on; `switchboard-hedged` and `switchboard-unhedged` have a second provider to hedge to, ' +
+        'with `routing.hedging` on (the default) and off. At 16 connections:',
       '',
     );
     const rows = (['json', 'sse'] as const).flatMap((mode) => {

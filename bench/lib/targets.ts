@@ -14,6 +14,8 @@ export type TargetName =
   | 'switchboard'
   | 'switchboard-no-ledger'
   | 'switchboard-redis'
+  | 'switchboard-hedged'
+  | 'switchboard-unhedged'
   | 'portkey';
 export const targetNames: TargetName[] = [
   'direct',
@@ -22,10 +24,22 @@ export const targetNames: TargetName[] = [
   'switchboard',
   'switchboard-no-ledger',
   'switchboard-redis',
+  'switchboard-hedged',
+  'switchboard-unhedged',
   'portkey',
 ];
-/** Switchboard as configured by default (memory state, usage ledger on), without its ledger, and with its state in Redis. */
-export const switchboardTargets: readonly TargetName[] = ['switchboard', 'switchboard-no-ledger', 'switchboard-redis'];
+/**
+ * Switchboard as configured by default (memory state, usage ledger on), without its ledger, with its
+ * state in Redis, and with a second provider to hedge to (hedging on by default, and off), which
+ * shows what hedging costs a stream when no hedge fires.
+ */
+export const switchboardTargets: readonly TargetName[] = [
+  'switchboard',
+  'switchboard-no-ledger',
+  'switchboard-redis',
+  'switchboard-hedged',
+  'switchboard-unhedged',
+];
 
 export interface Target {
   name: TargetName;
@@ -55,19 +69,26 @@ export async function startEmulator(slowGapMs: number): Promise<{ child: Child; 
  * Switchboard's config for the bench: one provider, the emulator; logging at warn (no line per
  * request); its usage ledger at `ledgerPath` (off when undefined); its state in Redis when `redisUrl` is set.
  */
-export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?: string): string {
+export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?: string, hedging?: boolean): string {
+  const provider = (name: string, priority: number) => [
+    `  ${name}:`,
+    `    baseUrl: ${origin}/v1`,
+    '    apiKey: sk-bench',
+    `    priority: ${priority}`,
+    '    models:',
+    '      bench-model: bench-model',
+    '      bench-slow: bench-slow',
+  ];
   return [
     'server:',
     '  logLevel: warn',
     ...(ledgerPath === undefined ? ['usage:', '  enabled: false'] : ['usage:', `  path: ${JSON.stringify(ledgerPath)}`]),
     ...(redisUrl === undefined ? [] : ['state:', `  redis: ${redisUrl}`]),
+    ...(hedging === undefined ? [] : ['routing:', '  hedging:', `    enabled: ${hedging}`]),
     'providers:',
-    '  emulator:',
-    `    baseUrl: ${origin}/v1`,
-    '    apiKey: sk-bench',
-    '    models:',
-    '      bench-model: bench-model',
-    '      bench-slow: bench-slow',
+    ...provider('emulator', 1),
+    // A second provider (the same emulator) gives a hedge somewhere to go; it answers only if one fires.
+    ...(hedging === undefined ? [] : provider('standby', 2)),
     '',
   ].join('\n');
 }
@@ -98,7 +119,8 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
     const ledgerPath = name === 'switchboard-no-ledger' ? undefined : join(directory, 'usage.db');
     const redisUrl = name === 'switchboard-redis' ? await startRedis() : undefined;
     const file = join(directory, 'switchboard.yaml');
-    writeFileSync(file, switchboardConfig(emulator.origin, ledgerPath, redisUrl));
+    const hedging = name === 'switchboard-hedged' ? true : name === 'switchboard-unhedged' ? false : undefined;
+    writeFileSync(file, switchboardConfig(emulator.origin, ledgerPath, redisUrl, hedging));
     const cli = join(repoDir, 'src/cli/main.ts');
     const flags = options.switchboardNodeFlags ?? [];
     child = startChild(name, process.execPath, [...flags, cli, 'serve', '--config', file, '--port', String(port)]);
