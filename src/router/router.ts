@@ -464,18 +464,7 @@ export class Router {
 
   async #attemptComplete(deployment: Deployment, run: Run): Promise<ChatResponse> {
     const { provider, target } = deployment;
-    const wire = encodeFor(provider, run.request, target);
-    const { timeouts, limits } = this.#state.config.routing;
-    const response = await this.#transport.send(provider.endpoint, wire, {
-      provider: provider.name,
-      signal: run.signal,
-      firstByteMs: Math.max(1, Math.min(timeouts.responseMs, run.remainingMs())),
-      answerMs: timeouts.responseMs,
-      idleMs: timeouts.idleMs,
-      maxBodyBytes: limits.responseBytes,
-      maxErrorBodyBytes: limits.errorBodyBytes,
-    });
-    const retryAfterMs = this.#failover.noteHeaders(deployment, response.headers);
+    const { response, retryAfterMs } = await this.#exchange(deployment, encodeFor(provider, run.request, target), run);
     try {
       return provider.adapter.decode(response, target);
     } catch (error) {
