@@ -3,8 +3,8 @@
 // Pure: the request in, the wire out; the wire in, a checked response out.
 import type { EmbeddingInput, EmbeddingRequest, EmbeddingResponse } from '../protocol/embeddings.ts';
 import { baseHeaders, type EmbeddingsCodec, type Target, type WireRequest, type WireResponse } from './adapter.ts';
-import { excerpt, malformed } from './failure.ts';
-import { errorFromBody } from './openai.ts';
+import { malformed } from './failure.ts';
+import { parseAnswer } from './openai.ts';
 
 /** How many vectors an input asks for: one per string or token list. */
 export function inputCount(input: EmbeddingInput): number {
@@ -19,17 +19,7 @@ export const openaiEmbeddings: EmbeddingsCodec = {
   },
 
   decode(response: WireResponse, target: Target, request: EmbeddingRequest): EmbeddingResponse {
-    if (response.status !== 200) throw errorFromBody(response.status, response.body, target.provider);
-    if (response.body.length === 0) throw malformed(target.provider, 'empty body');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
-    }
-    const body = parsed as Partial<EmbeddingResponse> & { error?: unknown };
-    // OpenRouter-style `{"error": …}` inside a 200.
-    if (body?.error !== undefined && body.data === undefined) throw errorFromBody(502, response.body, target.provider);
+    const body = parseAnswer(response, target.provider, 'data') as Partial<EmbeddingResponse> | null;
     if (body === null || typeof body !== 'object' || !Array.isArray(body.data)) {
       throw malformed(target.provider, 'no data');
     }

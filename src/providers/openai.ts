@@ -21,17 +21,7 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
   },
 
   decode(response: WireResponse, target: Target): ChatResponse {
-    if (response.status !== 200) throw errorFromBody(response.status, response.body, target.provider);
-    if (response.body.length === 0) throw malformed(target.provider, 'empty body');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(response.body);
-    } catch {
-      throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
-    }
-    const body = parsed as Partial<ChatResponse> & { error?: unknown };
-    // OpenRouter can answer 200 with `{"error": …}` and no choices.
-    if (body.error !== undefined && body.choices === undefined) throw errorFromObject(body.error, 502, target.provider);
+    const body = parseAnswer(response, target.provider, 'choices') as Partial<ChatResponse>;
     if (!Array.isArray(body.choices) || body.choices.length === 0) throw malformed(target.provider, 'no choices');
     for (const choice of body.choices) {
       // Mistral leaves out `type` on tool calls.
@@ -129,6 +119,25 @@ function wrongField(delta: ChunkDelta | undefined): string | undefined {
     if (typeof call.id === 'string' && call.id !== '' && typeof fn?.name !== 'string') return 'delta.tool_calls.function.name';
   }
   return undefined;
+}
+
+/**
+ * The prelude every OpenAI-style non-streamed answer shares: an error status, an empty body, bad JSON and
+ * an in-band `{"error": …}` that stands in place of `payload` all throw; otherwise the parsed body.
+ */
+export function parseAnswer(response: WireResponse, provider: string, payload: string): unknown {
+  if (response.status !== 200) throw errorFromBody(response.status, response.body, provider);
+  if (response.body.length === 0) throw malformed(provider, 'empty body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(response.body);
+  } catch {
+    throw malformed(provider, `invalid JSON: ${excerpt(response.body)}`);
+  }
+  const body = parsed as Record<string, unknown> | null;
+  // OpenRouter can answer 200 with `{"error": …}` and no payload.
+  if (body?.error !== undefined && body[payload] === undefined) throw errorFromObject(body.error, 502, provider);
+  return parsed;
 }
 
 /** Reads an error status and body in any of the OpenAI-compatible envelopes. */
