@@ -148,16 +148,25 @@ export function createChatHandler(context: GatewayContext, dialect: Dialect) {
     exchange.attempts = result.attempts;
     exchange.costUsd = result.costUsd;
     countTokens(exchange, result.response.usage);
-    reply.headers({
-      'x-request-id': request.id,
-      'x-switchboard-provider': result.provider,
-      'x-switchboard-model': result.model,
-      'x-switchboard-attempts': String(result.attempts.length),
-      'x-switchboard-latency-ms': formatMs(result.latencyMs),
-    });
-    if (result.costUsd !== undefined) reply.header('x-switchboard-cost-usd', String(result.costUsd));
+    setAnswerHeaders(reply, request.id, result);
     return dialect.response(result, chat);
   };
+}
+
+/** The `x-switchboard-*` headers of a whole (not streamed) answer, shared by chat and embeddings. */
+export function setAnswerHeaders(
+  reply: FastifyReply,
+  requestId: string,
+  result: { provider: string; model: string; attempts: readonly Attempt[]; latencyMs: number; costUsd?: number },
+): void {
+  reply.headers({
+    'x-request-id': requestId,
+    'x-switchboard-provider': result.provider,
+    'x-switchboard-model': result.model,
+    'x-switchboard-attempts': String(result.attempts.length),
+    'x-switchboard-latency-ms': formatMs(result.latencyMs),
+  });
+  if (result.costUsd !== undefined) reply.header('x-switchboard-cost-usd', String(result.costUsd));
 }
 
 /** Keeps an error on its chat exchange, if the request got that far; accounts for it now if the client is gone. */

@@ -2,10 +2,9 @@
 // in shape; the router checks the body and keeps failover inside the model's vector space.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { EmbeddingRequest } from '../protocol/embeddings.ts';
-import { beginExchange } from './chat.ts';
+import { beginExchange, setAnswerHeaders } from './chat.ts';
 import type { GatewayContext } from './context.ts';
 import { shuttingDown } from './errors.ts';
-import { formatMs } from './stream.ts';
 
 export function createEmbeddingsHandler(context: GatewayContext) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -22,14 +21,7 @@ export function createEmbeddingsHandler(context: GatewayContext) {
     exchange.attempts = result.attempts;
     exchange.costUsd = result.costUsd;
     exchange.inputTokens = result.response.usage?.prompt_tokens ?? 0;
-    reply.headers({
-      'x-request-id': request.id,
-      'x-switchboard-provider': result.provider,
-      'x-switchboard-model': result.model,
-      'x-switchboard-attempts': String(result.attempts.length),
-      'x-switchboard-latency-ms': formatMs(result.latencyMs),
-    });
-    if (result.costUsd !== undefined) reply.header('x-switchboard-cost-usd', String(result.costUsd));
+    setAnswerHeaders(reply, request.id, result);
     return result.response;
   };
 }
