@@ -16,17 +16,25 @@ export interface ScriptCommands {
 export type Client = Redis & ScriptCommands;
 export type ScriptPipeline = ScriptCommands & { exec(): Promise<[Error | null, unknown][] | null> };
 
-/** The command connection (with the scripts) and the subscriber, both lazy: `connect()` them. */
-export function createConnections(url: string, timeoutMs: number): { client: Client; subscriber: Redis } {
-  const options = {
+/**
+ * ioredis options for a lazy connection that never makes a request wait: while Redis is away a
+ * command fails at once, and the connection keeps trying to return (backing off to 1 s).
+ */
+export function failFastOptions(timeoutMs: number) {
+  return {
     lazyConnect: true,
-    // A request never waits on Redis: a command while it is away fails at once and the copy serves.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
     retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
   };
+}
+
+/** The command connection (with the scripts) and the subscriber, both lazy: `connect()` them. */
+export function createConnections(url: string, timeoutMs: number): { client: Client; subscriber: Redis } {
+  // A request never waits on Redis: a command while it is away fails at once and the copy serves.
+  const options = failFastOptions(timeoutMs);
   const client = new Redis(url, options) as Client;
   const subscriber = new Redis(url, { ...options, commandTimeout: undefined });
   client.defineCommand('casHealth', { numberOfKeys: 2, lua: casHealthScript });

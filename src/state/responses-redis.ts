@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import { SwitchboardError } from '../protocol/errors.ts';
 import type { OutputItem } from '../protocol/responses.ts';
+import { failFastOptions } from './redis-client.ts';
 import type { ResponseStore, StoredResponse } from './responses.ts';
 
 export interface RedisResponseStoreOptions {
@@ -19,14 +20,7 @@ export interface RedisResponseStoreOptions {
  */
 export function openRedisResponseStore(url: string, options: RedisResponseStoreOptions & { timeoutMs?: number }): ResponseStore {
   const timeoutMs = options.timeoutMs ?? 1000;
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 5), 1000),
-  });
+  const redis = new Redis(url, failFastOptions(timeoutMs));
   // Outages are logged by the state store on the same Redis; here they surface as 503s.
   redis.on('error', () => {});
   redis.connect().catch(() => {});
