@@ -83,14 +83,7 @@ export class Recovery {
       // Another replica holds the lease: it probes, and its result reaches this one by message.
       if (!(await tracker.store.acquireLease(lease, this.#leaseMs()))) return;
       try {
-        const result = await this.#options.probe(deployment);
-        if (this.#closed) return;
-        if (result.healthy) {
-          tracker.recordSuccess(deployment.id, result.latencyMs);
-          this.#options.noteHeaders(deployment, result.headers ?? {});
-        } else {
-          tracker.trialFailed(deployment.id, Date.now(), result.error?.message, false);
-        }
+        await this.#send(deployment, (result) => tracker.trialFailed(deployment.id, Date.now(), result.error?.message, false));
       } finally {
         await tracker.store.releaseLease(lease);
       }
@@ -98,6 +91,18 @@ export class Recovery {
       this.#probing.delete(deployment.id);
       const circuit = tracker.health(deployment.id).health.circuit;
       if (circuit.state === 'open') this.arm(Math.max(circuit.nextProbeAt, circuit.trialUntil));
+    }
+  }
+
+  /** Sends one probe or check: a success counts for the deployment and its headers are noted; a failure goes to `failed`. */
+  async #send(deployment: Deployment, failed: (result: ProbeResult) => void): Promise<void> {
+    const result = await this.#options.probe(deployment);
+    if (this.#closed) return;
+    if (result.healthy) {
+      this.#options.tracker.recordSuccess(deployment.id, result.latencyMs);
+      this.#options.noteHeaders(deployment, result.headers ?? {});
+    } else {
+      failed(result);
     }
   }
 
@@ -127,14 +132,7 @@ export class Recovery {
     if (!(await tracker.store.acquireLease(`check:${deployment.id}`, Math.max(1, intervalMs - 50)))) return;
     this.#probing.add(deployment.id);
     try {
-      const result = await this.#options.probe(deployment);
-      if (this.#closed) return;
-      if (result.healthy) {
-        tracker.recordSuccess(deployment.id, result.latencyMs);
-        this.#options.noteHeaders(deployment, result.headers ?? {});
-      } else {
-        this.#options.checkFailed(deployment, result);
-      }
+      await this.#send(deployment, (result) => this.#options.checkFailed(deployment, result));
     } finally {
       this.#probing.delete(deployment.id);
     }
