@@ -134,9 +134,10 @@ export function parseAnswer(response: WireResponse, provider: string, payload: s
   } catch {
     throw malformed(provider, `invalid JSON: ${excerpt(response.body)}`);
   }
-  const body = parsed as Record<string, unknown> | null;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw malformed(provider, 'not a JSON object');
+  const body = parsed as Record<string, unknown>;
   // OpenRouter can answer 200 with `{"error": …}` and no payload.
-  if (body?.error !== undefined && body[payload] === undefined) throw errorFromObject(body.error, 502, provider);
+  if (body.error !== undefined && body[payload] === undefined) throw errorFromObject(body.error, 502, provider);
   return parsed;
 }
 

@@ -195,8 +195,8 @@ describe('openai adapter', () => {
     assert.equal(error.status, 502);
   });
 
-  it('treats a 200 that is empty, not JSON or without choices as malformed', () => {
-    for (const body of ['', '{"id":', '{"object":"chat.completion"}', '{"choices":[]}']) {
+  it('treats a 200 that is empty, not JSON, not an object or without choices as malformed', () => {
+    for (const body of ['', '{"id":', 'null', '42', '"text"', '[]', '{"object":"chat.completion"}', '{"choices":[]}']) {
       assert.equal(decodeError(200, body).kind, 'malformed', body);
     }
   });
