@@ -209,6 +209,16 @@ export function checks(results: Results): Check[] {
       text: `hedging on adds no CPU per stream when no hedge fires, SSE at 16 connections: ${cpu.toFixed(2)}× hedging off (${hedged.cpuMicrosPerRequest.toFixed(0)} vs ${unhedged.cpuMicrosPerRequest.toFixed(0)} µs)`,
     });
   }
+  for (const mode of ['json', 'sse'] as const) {
+    const watched = get(mode, 16, 'switchboard-watched');
+    const plain = get(mode, 16, 'switchboard');
+    if (watched === undefined || plain === undefined) continue;
+    const cpu = watched.cpuMicrosPerRequest / plain.cpuMicrosPerRequest;
+    out.push({
+      pass: cpu <= 1.05,
+      text: `an open status page (/status/stream) adds no CPU per request, ${mode.toUpperCase()} at 16 connections: ${cpu.toFixed(2)}× without one (${watched.cpuMicrosPerRequest.toFixed(0)} vs ${plain.cpuMicrosPerRequest.toFixed(0)} µs)`,
+    });
+  }
   for (const [target, counted] of Object.entries(results.ledger ?? {})) {
     // autocannon counts what it saw answered; requests still in flight when a run stops are answered
     // (and recorded) after it stopped counting, so the ledger may hold a few more rows, never fewer.
@@ -303,7 +313,8 @@ export function renderReport(results: Results): string {
       '`switchboard` runs as configured by default: state in memory, usage ledger on (SQLite, rows written in batches off the ' +
         'request path); `switchboard-no-ledger` has `usage.enabled: false`; `switchboard-redis` keeps its state in a redis-server ' +
         '(`state.redis`) on 127.0.0.1, ledger on; `switchboard-hedged` and `switchboard-unhedged` have a second provider to hedge to, ' +
-        'with `routing.hedging` on (the default) and off. At 16 connections:',
+        "with `routing.hedging` on (the default) and off; `switchboard-watched` is `switchboard` with the dashboard's live feed " +
+        '(`/status/stream`) held open throughout. At 16 connections:',
       '',
     );
     const rows = (['json', 'sse'] as const).flatMap((mode) => {

@@ -1,6 +1,7 @@
 // What the load goes to: the emulator itself, the two floors, Switchboard's gateway started
 // through its CLI, and Portkey's gateway started through its bin. Each is its own process.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -16,6 +17,7 @@ export type TargetName =
   | 'switchboard-redis'
   | 'switchboard-hedged'
   | 'switchboard-unhedged'
+  | 'switchboard-watched'
   | 'portkey';
 export const targetNames: TargetName[] = [
   'direct',
@@ -26,6 +28,7 @@ export const targetNames: TargetName[] = [
   'switchboard-redis',
   'switchboard-hedged',
   'switchboard-unhedged',
+  'switchboard-watched',
   'portkey',
 ];
 /**
@@ -39,6 +42,7 @@ export const switchboardTargets: readonly TargetName[] = [
   'switchboard-redis',
   'switchboard-hedged',
   'switchboard-unhedged',
+  'switchboard-watched',
 ];
 
 export interface Target {
@@ -125,6 +129,7 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
     const flags = options.switchboardNodeFlags ?? [];
     child = startChild(name, process.execPath, [...flags, cli, 'serve', '--config', file, '--port', String(port)]);
     await waitForPort(child, port);
+    if (name === 'switchboard-watched') watchStatus(port);
     return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child, ledgerPath } satisfies Target;
   } else {
     // Portkey's bin listens on every interface; the preload pins it to 127.0.0.1 (startup only).
@@ -137,6 +142,18 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
   }
   await waitForPort(child, port);
   return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child } satisfies Target;
+}
+
+/**
+ * Holds the dashboard's live feed (`/status/stream`) open for the target's life, as an open status
+ * page does, reading and dropping what it sends; it ends when the target stops.
+ */
+function watchStatus(port: number): void {
+  const request = httpGet({ host: '127.0.0.1', port, path: '/status/stream' }, (response) => {
+    response.on('data', () => {});
+    response.on('error', () => {});
+  });
+  request.on('error', () => {});
 }
 
 /** A redis-server for the Redis-backed target (Debian's package): no persistence, 127.0.0.1, a free port. */
