@@ -74,7 +74,8 @@ export const dashboardPage = `<!doctype html>
       <thead><tr>
         <th>Deployment</th><th>State</th><th class="num" title="p50 / p95 over the last step; sparkline: p50 of the last minutes">Latency</th>
         <th class="num" title="Time to first token, p50 / p95">TTFT</th><th class="num">Req/min</th><th class="num">Err/min</th>
-        <th class="num" title="Remaining share of the tighter rate-limit bucket">Headroom</th><th>Last error</th>
+        <th class="num" title="Remaining share of the tighter rate-limit bucket">Headroom</th>
+        <th class="num" title="USD its answers cost, every replica's when the state is in Redis">Spend</th><th>Last error</th>
         <th title="When an open circuit is next probed">Next probe</th><th></th>
       </tr></thead>
       <tbody id="rows"></tbody>
@@ -168,14 +169,14 @@ export const dashboardPage = `<!doctype html>
     rows.replaceChildren(); rowOf = {};
     providers.forEach(function (p) {
       var head = el('tr', 'provider'), cell = el('td');
-      cell.colSpan = 10; cell.appendChild(el('span', 'pname', p.name)); cell.appendChild(el('span', 'sub pstate'));
+      cell.colSpan = 11; cell.appendChild(el('span', 'pname', p.name)); cell.appendChild(el('span', 'sub pstate'));
       head.appendChild(cell); head.dataset.provider = p.name; rows.appendChild(head); rowOf['provider:' + p.name] = head;
       p.deployments.forEach(function (d) {
         var row = el('tr', 'deployment'), name = el('td');
         name.appendChild(el('div', 'name', d.id));
         name.appendChild(el('div', 'models', d.providerModel + (d.key ? ' · key ' + d.key : '')));
         row.appendChild(name);
-        ['state', 'num latency', 'num ttft', 'num req', 'num err', 'num headroom', 'error', 'probe'].forEach(function (c) { row.appendChild(el('td', c)); });
+        ['state', 'num latency', 'num ttft', 'num req', 'num err', 'num headroom', 'num spend', 'error', 'probe'].forEach(function (c) { row.appendChild(el('td', c)); });
         var button = el('button', 'probe-now', 'probe now');
         button.type = 'button'; button.addEventListener('click', function () { probe(d.id, button); });
         var last = el('td'); last.appendChild(button); row.appendChild(last);
@@ -207,9 +208,10 @@ export const dashboardPage = `<!doctype html>
         cells[4].textContent = String(recent(d.id, now, 'requests'));
         cells[5].textContent = String(recent(d.id, now, 'errors'));
         cells[6].textContent = Math.round(d.headroom * 100) + '%';
-        cells[7].textContent = d.lastError || '—';
-        cells[7].title = d.lastError || '';
-        cells[8].textContent = d.nextProbeAt ? 'in ' + Math.max(0, Math.ceil((d.nextProbeAt - now) / 1000)) + ' s' : '—';
+        cells[7].textContent = d.spendUsd ? '$' + d.spendUsd.toFixed(4) : '—';
+        cells[8].textContent = d.lastError || '—';
+        cells[8].title = d.lastError || '';
+        cells[9].textContent = d.nextProbeAt ? 'in ' + Math.max(0, Math.ceil((d.nextProbeAt - now) / 1000)) + ' s' : '—';
       });
     });
     var healthy = providers.filter(function (p) { return p.healthy; }).length;

@@ -360,14 +360,23 @@ export class Router {
     };
   }
 
-  /** Folds the share of input read from the prompt cache into the deployment's average (for `cheapest`); returns the answer's cost. */
+  /** Folds the share of input read from the prompt cache into the deployment's average (for `cheapest`), counts the deployment's spend; returns the answer's cost. */
   #noteUsage(deployment: Deployment, usage: Usage | undefined | null): number | undefined {
     if (usage && usage.prompt_tokens > 0) {
       const share = cachedTokensOf(usage) / usage.prompt_tokens;
       const shares = this.#state.cachedShares;
       shares.set(deployment.id, foldAverage(shares.get(deployment.id) ?? null, share, this.#state.config.routing.latencyAlpha));
     }
-    return costOf(deployment.provider, deployment.model, usage);
+    const costUsd = costOf(deployment.provider, deployment.model, usage);
+    // Counted here, where the deployment that answered is known: the gateway sees only provider and model.
+    if (usage) {
+      this.#store.addSpend(`deployment:${deployment.id}`, {
+        inputTokens: usage.prompt_tokens,
+        outputTokens: usage.completion_tokens,
+        costUsd: costUsd ?? 0,
+      });
+    }
+    return costUsd;
   }
 
   /**
@@ -536,6 +545,7 @@ export class Router {
     for (const provider of this.#providers) {
       const deployments = (this.#state.byProvider.get(provider.name) ?? []).map((deployment) => {
         const status = deploymentStatus(deployment, this.#state.tracker, now);
+        status.spendUsd = this.#store.spend(`deployment:${deployment.id}`).costUsd;
         if (!detail && status.lastError !== null) status.lastError = summaries.get(deployment.id) ?? 'error';
         return status;
       });

@@ -37,6 +37,8 @@ export interface DeploymentStatus {
   rateLimit: RateLimitSnapshot | null;
   /** Remaining share of the tighter rate-limit bucket, 1 when unknown. */
   headroom: number;
+  /** USD its answers cost (from the provider's pricing), counted in the state store: every replica's when it is Redis. */
+  spendUsd: number;
 }
 
 /** A provider's state: its deployments and a summary of them. */
@@ -93,6 +95,7 @@ export function deploymentStatus(deployment: Deployment, tracker: FailoverTracke
     rateLimitedUntil: record.health.rateLimitedUntil > now ? record.health.rateLimitedUntil : null,
     rateLimit: record.health.rateLimit,
     headroom: headroom(record, now),
+    spendUsd: 0,
   };
 }
 

@@ -3,14 +3,14 @@
 // traffic in the history, the probe button's route, and the stream ending with the gateway.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { openaiError } from '../support/upstream.ts';
+import { completion, openaiError } from '../support/upstream.ts';
 import { gateway, hello, post, providersFor, upstream } from './helpers.ts';
 
 const bounded = { timeout: 20_000 };
 
 interface Update {
   now: number;
-  providers: Record<string, { state: string }>;
+  providers: Record<string, { state: string; deployments: Array<{ id: string; spendUsd: number }> }>;
   events: Array<{ seq: number; kind: string; message: string; to?: string }>;
   history: Record<string, Array<{ at: number; requests: number; errors: number }>>;
   stepMs: number;
@@ -109,6 +109,35 @@ describe('/status/stream', () => {
     assert.equal(first.requests.length, 1, 'no upstream call for a bad probe request');
     const events = switchboard.router.observer.events.since().map((event) => event.kind);
     assert.deepEqual(events, ['probe']);
+  });
+
+  it('tells each deployment its spend, counted where the answer came from', bounded, async (t) => {
+    const first = await upstream(t, [{ status: 503, json: openaiError('overloaded', 'server_error') }], {
+      json: completion('from first', { usage: { prompt_tokens: 11 } }),
+    });
+    const second = await upstream(t, [], { json: completion('from second', { usage: { prompt_tokens: 7 } }) });
+    const config = providersFor([first.url, second.url], { routing: { failureThreshold: 5 } });
+    config.providers.first!.pricing = { llama: { input: 1, output: 2 } };
+    config.providers.second!.pricing = { llama: { input: 3, output: 4 } };
+    const switchboard = await gateway(t, config);
+    const expected: Record<string, number> = { 'first/llama': 0, 'second/llama': 0 };
+    const prices: Record<string, [number, number]> = { first: [1, 2], second: [3, 4] };
+    // The first request fails over to second; the next is answered by first.
+    for (let index = 0; index < 2; index++) {
+      const answer = await post(switchboard, hello);
+      assert.equal(answer.status, 200);
+      const provider = answer.headers.get('x-switchboard-provider')!;
+      const { usage } = (await answer.json()) as { usage: { prompt_tokens: number; completion_tokens: number } };
+      const [input, output] = prices[provider]!;
+      expected[`${provider}/llama`]! += (usage.prompt_tokens * input + usage.completion_tokens * output) / 1e6;
+    }
+    assert.ok(expected['first/llama']! > 0 && expected['second/llama']! > 0, 'both answered once');
+    const [update] = await follow(await fetch(`${switchboard.url}/status/stream`), () => true);
+    const shown = Object.fromEntries(
+      Object.values(update!.providers).flatMap((provider) => provider.deployments.map((d) => [d.id, d.spendUsd])),
+    );
+    assert.deepEqual(Object.keys(shown).sort(), ['first/llama', 'second/llama']);
+    for (const id of Object.keys(expected)) assert.ok(Math.abs(shown[id]! - expected[id]!) < 1e-12, `${id}: ${shown[id]}`);
   });
 
   it('ends when the gateway closes', bounded, async (t) => {
