@@ -1,33 +1,38 @@
 // `npm run bench [-- --quick | --profile]`: what Switchboard's gateway costs against a bare
 // Node proxy (the floor) and against Portkey's gateway, on this machine, in one run.
+// Switchboard runs as built (`npm run build` first, then `dist/cli/main.js`), as users run it.
 // Every process binds 127.0.0.1; every child is killed at the end, on error and on Ctrl-C.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { requestBody } from './lib/bodies.ts';
+import { checks } from './lib/checks.ts';
 import { freePort, killAllNow, stopAll, stopChild } from './lib/children.ts';
 import { cpuMicros, memoryMb } from './lib/proc.ts';
+import { renderReport } from './lib/report.ts';
 import {
   type Cell,
+  type Counted,
   cellKey,
-  checks,
   type LibraryResult,
   type Results,
-  renderReport,
   type Scenario,
   scenarioName,
-} from './lib/report.ts';
+} from './lib/results.ts';
 import {
   benchDir,
+  defaultTargets,
   removeConfigFiles,
   repoDir,
-  requestBody,
   startEmulator,
   startTarget,
+  switchboardCli,
   type Target,
+  type TargetName,
   targetNames,
   verifyTarget,
 } from './lib/targets.ts';
@@ -36,16 +41,27 @@ const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
-    /** Only these targets, comma-separated (e.g. `direct,switchboard,switchboard-redis`). */
+    /** Only these targets, comma-separated (e.g. `direct,switchboard-warn,switchboard-redis`), or `all`. */
     targets: { type: 'string' },
     /** Rounds per scenario instead of the plan's (1 quick, 5 full). */
     rounds: { type: 'string' },
+    /** Run Switchboard from its TypeScript sources (`src/cli/main.ts`), not built: what the bench did before issue 13. */
+    source: { type: 'boolean', default: false },
   },
 });
-const chosenTargets =
-  flags.targets === undefined ? targetNames : targetNames.filter((name) => flags.targets!.split(',').includes(name));
-/** Requests each target answered (verification, warm-up and measured runs), to check its ledger against. */
+const chosenTargets: readonly TargetName[] =
+  flags.targets === undefined
+    ? defaultTargets
+    : flags.targets === 'all'
+      ? targetNames
+      : targetNames.filter((name) => flags.targets!.split(',').includes(name));
+const startOptions = { fromSource: flags.source };
+/** Requests each target answered (verification, warm-up and measured runs), to check its ledger and log against. */
 const answered = new Map<string, number>();
+/** Requests that may have been answered after a run stopped counting: its connections, summed over runs. */
+const inFlight = new Map<string, number>();
+/** The four checked requests every target answers before it is measured (verifyTarget). */
+const verifiedRequests = 4;
 const plan = flags.quick
   ? {
       rounds: 1,
@@ -55,23 +71,24 @@ const plan = flags.quick
       librarySamples: 500,
       streams: 1000,
       slowGapMs: 150,
-      streamTargets: ['switchboard'],
+      streamTargets: ['switchboard-defaults'],
     }
   : {
       rounds: 5,
-      durationS: 2,
+      durationS: 1.5,
       warmS: 2,
-      pauseMs: 250,
+      pauseMs: 150,
       librarySamples: 5000,
       streams: 1000,
       slowGapMs: 400,
-      streamTargets: ['floor-bytes', 'switchboard', 'portkey'],
+      streamTargets: ['floor-parse', 'switchboard-defaults', 'portkey'],
     };
 if (flags.rounds !== undefined) plan.rounds = Math.max(1, Number.parseInt(flags.rounds, 10) || 1);
-const connections = [1, 16, 64];
-const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode) =>
-  connections.map((count) => ({ mode, connections: count })),
-);
+// The 0.6 KB chat body at 1, 16 and 64 connections; the 8 KB conversation with tools at 16.
+const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode) => [
+  ...[1, 16, 64].map((connections): Scenario => ({ mode, body: 'chat', connections })),
+  { mode, body: 'conversation', connections: 16 },
+]);
 
 function installDependencies(): void {
   const needed = ['autocannon', 'undici', '@portkey-ai/gateway'].map((name) =>
@@ -96,7 +113,16 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+/** `npm run build` (tsc → dist/), so the Switchboard targets run what was just built. */
+function buildSwitchboard(): void {
+  if (flags.source || !chosenTargets.some((name) => name.startsWith('switchboard'))) return;
+  log('npm run build');
+  const build = spawnSync('npm', ['run', 'build', '--silent'], { cwd: repoDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (build.status !== 0) throw new Error('npm run build failed: the Switchboard targets need dist/');
+}
+
 installDependencies();
+buildSwitchboard();
 // After the install: these import packages from bench/node_modules.
 const { runLoad, median } = await import('./lib/load.ts');
 const { measureOpenStreams } = await import('./lib/streams.ts');
@@ -107,6 +133,17 @@ try {
 } finally {
   await stopAll();
   removeConfigFiles();
+}
+
+/** Request lines (those naming a request id) in a log file; -1 when it cannot be read. */
+function requestLogLines(path: string): number {
+  try {
+    return readFileSync(path, 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"reqId":')).length;
+  } catch {
+    return -1;
+  }
 }
 
 /** Rows in a usage ledger file; -1 when it cannot be read. */
@@ -123,17 +160,22 @@ function ledgerRows(path: string): number {
   }
 }
 
-async function startAll(emulator: Awaited<ReturnType<typeof startEmulator>>, skipped: Results['skipped']): Promise<Target[]> {
+async function startAll(
+  emulator: Awaited<ReturnType<typeof startEmulator>>,
+  skipped: Results['skipped'],
+  idleRssMb: Results['idleRssMb'],
+): Promise<Target[]> {
   const started: Target[] = [];
   for (const name of chosenTargets) {
-    if (name.startsWith('switchboard') && !existsSync(join(repoDir, 'src/cli/main.ts'))) {
-      skipped[name] = 'src/cli/main.ts is missing';
+    if (name.startsWith('switchboard') && !existsSync(switchboardCli(flags.source))) {
+      skipped[name] = `${switchboardCli(flags.source)} is missing`;
       continue;
     }
     try {
-      const target = await startTarget(name, emulator);
+      const target = await startTarget(name, emulator, startOptions);
       await verifyTarget(target);
-      answered.set(name, 2);
+      answered.set(name, verifiedRequests);
+      idleRssMb[name] = memoryMb(target.child.pid, 'VmRSS');
       started.push(target);
       log(`started ${name} (pid ${target.child.pid})`);
     } catch (error) {
@@ -156,11 +198,12 @@ async function measure(target: Target, scenario: Scenario, upstreamPid: number, 
   const load = await runLoad({
     url: target.url,
     headers: target.headers,
-    body: requestBody(scenario.mode === 'sse'),
+    body: requestBody(scenario.body, scenario.mode === 'sse'),
     connections: scenario.connections,
     durationS,
   });
   answered.set(target.name, (answered.get(target.name) ?? 0) + load.ok + load.failed);
+  inFlight.set(target.name, (inFlight.get(target.name) ?? 0) + scenario.connections);
   return {
     load,
     cpu: cpuMicros(target.child.pid) - cpuBefore,
@@ -173,8 +216,9 @@ async function bench(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg()[0] as number;
   const skipped: Results['skipped'] = {};
+  const idleRssMb: Results['idleRssMb'] = {};
   const emulator = await startEmulator(plan.slowGapMs);
-  const targets = await startAll(emulator, skipped);
+  const targets = await startAll(emulator, skipped, idleRssMb);
 
   // A target that dies mid-run is reported as such; the others go on.
   const drop = (target: Target, error: unknown) => {
@@ -186,7 +230,8 @@ async function bench(): Promise<void> {
   for (const target of [...targets]) {
     try {
       for (const mode of ['json', 'sse'] as const)
-        await measure(target, { mode, connections: 16 }, emulator.child.pid, plan.warmS);
+        for (const body of ['chat', 'conversation'] as const)
+          await measure(target, { mode, body, connections: 16 }, emulator.child.pid, plan.warmS / 2);
     } catch (error) {
       drop(target, error);
     }
@@ -243,17 +288,23 @@ async function bench(): Promise<void> {
 
   // Open streams go through a fresh process each, so the load above does not count.
   for (const target of targets) if (target.name !== 'direct') await stopChild(target.child);
-  // Stopped with SIGTERM, each gateway has drained and written what its ledger held.
+  // Stopped with SIGTERM, each gateway has drained and written what its ledger and its log held.
   const ledger: Results['ledger'] = {};
+  const requestLog: Results['requestLog'] = {};
+  const counted = (target: Target, rows: number): Counted => ({
+    rows,
+    requests: answered.get(target.name) ?? 0,
+    inFlight: inFlight.get(target.name) ?? 0,
+  });
   for (const target of targets) {
-    if (target.ledgerPath !== undefined)
-      ledger[target.name] = { rows: ledgerRows(target.ledgerPath), requests: answered.get(target.name) ?? 0 };
+    if (target.ledgerPath !== undefined) ledger[target.name] = counted(target, ledgerRows(target.ledgerPath));
+    if (target.logPath !== undefined) requestLog[target.name] = counted(target, requestLogLines(target.logPath));
   }
   const streams: Results['streams'] = {};
   for (const name of targets.map((target) => target.name).filter((entry) => plan.streamTargets.includes(entry))) {
     log(`${plan.streams} open streams through a fresh ${name}`);
     try {
-      const target = await startTarget(name, emulator);
+      const target = await startTarget(name, emulator, startOptions);
       await verifyTarget(target);
       streams[name] = await measureOpenStreams(target, plan.streams, plan.slowGapMs * 20);
       await stopChild(target.child);
@@ -268,13 +319,17 @@ async function bench(): Promise<void> {
       node: process.version,
       cores: cpus().length,
       cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
-      command: flags.quick ? 'npm run bench -- --quick' : 'npm run bench',
+      command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
       plan:
         `Each cell: ${plan.rounds} round${plan.rounds > 1 ? 's' : ''} of ${plan.durationS} s of autocannon load (medians of the rounds; CPU summed), ` +
-        `after a ${plan.warmS} s warm-up per target and mode; within each scenario the targets take turns in a rotating order (reversed in odd rounds). ` +
+        `after a ${plan.warmS} s warm-up per target and mode, split between the two bodies; within each scenario the targets take turns in a rotating order (reversed in odd rounds). ` +
         'The load generator (autocannon, in the bench process) and the upstream emulator share the cores with the target. ' +
-        '"floor" is a bare node:http + undici proxy that forwards bytes; "parse floor" also JSON.parses and re-serialises the request body. ' +
-        `Switchboard runs \`node src/cli/main.ts serve --config <file> --port N\` with \`server.logLevel: warn\`; Portkey runs its bin (\`@portkey-ai/gateway\`, \`@hono/node-server\` pinned to 1.13.5) with \`x-portkey-provider: openai\` and \`x-portkey-custom-host\`. ` +
+        `Request bodies: a ${requestBody('chat', false).length}-byte chat request (system and user message, temperature, top_p, max_tokens, user), ` +
+        `and a ${requestBody('conversation', false).length}-byte conversation (20 user turns, three tools with JSON schemas, a tool call and its result). ` +
+        '"floor-bytes" is a bare node:http + undici proxy that forwards bytes; "floor-parse" (the parse floor) also JSON.parses and re-serialises the request body. ' +
+        `Switchboard runs \`node ${flags.source ? 'src/cli/main.ts' : 'dist/cli/main.js'} serve --config <file> --port N\`${flags.source ? ' (from its sources, stripped at load)' : ' (built by `npm run build` at the start)'}: ` +
+        '`switchboard-defaults` with a config naming only the provider (request log at `info` on stdout, which is a file; usage ledger on), the others with `server.logLevel: warn`. ' +
+        'Portkey runs its bin (`@portkey-ai/gateway`, `@hono/node-server` pinned to 1.13.5) with `x-portkey-provider: openai` and `x-portkey-custom-host`. ' +
         `Total time: ${Math.round((performance.now() - started) / 1000)} s; 1-minute load average ${loadBefore.toFixed(1)} at the start, ` +
         `${(loadavg()[0] as number).toFixed(1)} at the end (anything else running on the machine inflates every CPU time alike).`,
     },
@@ -282,11 +337,13 @@ async function bench(): Promise<void> {
     skipped,
     scenarios,
     cells,
+    idleRssMb,
     peakRssMb,
     rssMb,
     library,
     streams,
     ledger,
+    requestLog,
   };
   const report = renderReport(results);
   process.stdout.write(`\n${report}\n`);
@@ -313,7 +370,7 @@ function runLibrary(origin: string, closedPort: number): LibraryResult | undefin
   return JSON.parse(child.stdout) as LibraryResult;
 }
 
-/** `--profile`: Switchboard under --cpu-prof, one process per mode (JSON, SSE) at 16 connections; its busiest functions. */
+/** `--profile`: Switchboard at its defaults under --cpu-prof, one process per mode (JSON, SSE) at 16 connections; its busiest functions. */
 async function profile(): Promise<void> {
   const { summarizeProfile, renderProfile } = await import('./lib/profile.ts');
   const directory = join(benchDir, 'results', 'profile');
@@ -324,15 +381,17 @@ async function profile(): Promise<void> {
   const sections: string[] = [];
   for (const mode of ['json', 'sse'] as const) {
     const spawnedAt = performance.now();
-    const target = await startTarget('switchboard', emulator, {
+    const target = await startTarget('switchboard-defaults', emulator, {
+      ...startOptions,
       switchboardNodeFlags: ['--cpu-prof', `--cpu-prof-dir=${directory}`],
     });
     await verifyTarget(target);
-    await measure(target, { mode, connections: 16 }, emulator.child.pid, 1);
+    const scenario: Scenario = { mode, body: 'chat', connections: 16 };
+    await measure(target, scenario, emulator.child.pid, 1);
     // Startup and the first second of load (compilation) are left out of the profile.
     const skipMs = performance.now() - spawnedAt;
     log(`profiling ${mode} at 16 connections for ${seconds} s`);
-    const run = await measure(target, { mode, connections: 16 }, emulator.child.pid, seconds);
+    const run = await measure(target, scenario, emulator.child.pid, seconds);
     await stopChild(target.child, 15_000);
     // Node names it CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile.
     const written = readdirSync(directory).find((entry) => entry.includes(`.${target.child.pid}.`));
@@ -340,13 +399,18 @@ async function profile(): Promise<void> {
     const title = `${mode === 'json' ? 'JSON' : 'SSE (20 chunks)'} at 16 connections, ${seconds} s`;
     const note = `${run.load.ok} requests, ${Math.round(run.load.requestsPerSecond)} req/s, ${Math.round(run.cpu / run.load.ok)} µs CPU/request under the profiler; file \`${written}\`.`;
     sections.push(
-      `${renderProfile(summarizeProfile(join(directory, written), join(repoDir, 'src'), skipMs), title)}\n\n${note}\n`,
+      `${renderProfile(summarizeProfile(join(directory, written), join(repoDir, flags.source ? 'src' : 'dist'), skipMs), title)}\n\n${note}\n`,
     );
   }
   const report = [
-    `# Switchboard gateway CPU profile`,
+    `# Switchboard gateway CPU profile, at its defaults`,
     '',
-    `${new Date().toISOString()} · Node ${process.version} · \`npm run bench -- --profile\``,
+    `${new Date().toISOString()} · Node ${process.version} · \`npm run bench -- ${process.argv.slice(2).join(' ')}\``,
+    '',
+    `\`switchboard-defaults\` (\`node --cpu-prof ${flags.source ? 'src/cli/main.ts' : 'dist/cli/main.js'} serve\`, a config naming only the provider: ` +
+      'request log at `info` to a file, usage ledger on) under autocannon with the 0.6 KB chat body; start-up and the first second of load are left out. ' +
+      "Owners: `switchboard` is its own code, a package name is that package in node_modules, `node` is Node's JavaScript internals, " +
+      "`(program)` and `(garbage collector)` are V8's.",
     '',
     ...sections,
   ].join('\n');

@@ -2,6 +2,7 @@
 // errors), and every one killed at the end, on error and on Ctrl-C alike.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { type AddressInfo, connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -18,9 +19,31 @@ export interface Child {
 const running = new Set<Child>();
 const tailLines = 40;
 
+export interface ChildOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Working directory (default: the bench's). */
+  cwd?: string;
+  /**
+   * A file its stdout goes to, opened here and handed over as the descriptor, as a shell's `> FILE`
+   * does: the child writes to a file, not to a pipe the bench drains. Only stderr is then kept for `tail`.
+   */
+  stdoutFile?: string;
+}
+
 /** Starts `node ARGS...` (or another command), tracked for `stopAll`. */
-export function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startChild(name: string, command: string, args: string[], options: ChildOptions = {}): Child {
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
+  let child: ChildProcess;
+  try {
+    child = spawn(command, args, {
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+  }
   if (child.pid === undefined) throw new Error(`${name}: could not start ${command}`);
   const lines: string[] = [];
   const keep = (data: Buffer) => {
@@ -28,8 +51,8 @@ export function startChild(name: string, command: string, args: string[], env: N
     if (lines.length > tailLines) lines.splice(0, lines.length - tailLines);
   };
   // Always drained, so a chatty child never blocks on a full pipe.
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   const tracked: Child = { name, process: child, pid: child.pid, tail: () => lines.join('\n'), exited };
   running.add(tracked);

@@ -1,5 +1,5 @@
-// Reads a V8 .cpuprofile (node --cpu-prof) and sums time by function and by owner
-// (Switchboard's src/, a package in node_modules, Node's internals, GC, idle): self time,
+// Reads a V8 .cpuprofile (node --cpu-prof) and sums time by function, by file and by owner
+// (Switchboard's own code, a package in node_modules, Node's internals, GC, idle): self time,
 // and for Switchboard's functions also total time (the function and what it calls).
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +23,8 @@ export interface FunctionTime {
 
 export interface ProfileSummary {
   functions: FunctionTime[];
+  /** Self time per source file: `gateway/chat.js` for Switchboard's, `pino/lib/proto.js` for a package's. */
+  files: FunctionTime[];
   owners: FunctionTime[];
   busyMs: number;
 }
@@ -38,20 +40,37 @@ function ownerOf(url: string, functionName: string, srcDir: string): string {
   return url.includes(srcDir) ? 'switchboard' : 'other';
 }
 
+/** A file's name short enough to read: relative to Switchboard's directory or to node_modules. */
+function fileOf(url: string, functionName: string, srcDir: string): string {
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  if (url.startsWith('node:')) return url;
+  const path = url.startsWith('file://') ? decodeURIComponent(url.slice('file://'.length)) : url;
+  const modules = path.lastIndexOf('/node_modules/');
+  if (modules >= 0) return path.slice(modules + '/node_modules/'.length);
+  return path.startsWith(`${srcDir}/`) ? path.slice(srcDir.length + 1) : path;
+}
+
 /** Busiest first. `srcDir` marks Switchboard's files; samples in the first `skipMs` (startup) are left out. */
 export function summarizeProfile(file: string, srcDir: string, skipMs = 0): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const parent = new Map<number, number>();
   const keyOf = new Map<number, FunctionTime>();
+  const fileOfNode = new Map<number, FunctionTime>();
   const functions = new Map<string, FunctionTime>();
+  const files = new Map<string, FunctionTime>();
   for (const node of profile.nodes) {
     for (const child of node.children ?? []) parent.set(child, node.id);
     const { functionName, url, lineNumber } = node.callFrame;
     const where = url === '' ? '' : ` ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
     const name = `${functionName || '(anonymous)'}${where}`;
-    const entry = functions.get(name) ?? { name, owner: ownerOf(url, functionName, srcDir), selfMs: 0, totalMs: 0 };
+    const owner = ownerOf(url, functionName, srcDir);
+    const entry = functions.get(name) ?? { name, owner, selfMs: 0, totalMs: 0 };
     functions.set(name, entry);
     keyOf.set(node.id, entry);
+    const fileName = fileOf(url, functionName, srcDir);
+    const file = files.get(fileName) ?? { name: fileName, owner, selfMs: 0, totalMs: 0 };
+    files.set(fileName, file);
+    fileOfNode.set(node.id, file);
   }
   let elapsedMs = 0;
   let busyMs = 0;
@@ -62,6 +81,7 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
     const leaf = profile.samples[index] as number;
     const self = keyOf.get(leaf) as FunctionTime;
     self.selfMs += ms;
+    (fileOfNode.get(leaf) as FunctionTime).selfMs += ms;
     if (self.owner !== '(idle)') busyMs += ms;
     // Total time: each function once per sample, however deep it recurses.
     const seen = new Set<FunctionTime>();
@@ -79,6 +99,7 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
   }
   return {
     functions: [...functions.values()].filter((entry) => entry.selfMs > 0 || entry.totalMs > 0),
+    files: [...files.values()].filter((entry) => entry.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs),
     owners: [...owners.values()].filter((entry) => entry.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs),
     busyMs,
   };
@@ -90,6 +111,10 @@ export function renderProfile(summary: ProfileSummary, title: string, top = 25):
   lines.push('| owner | self ms | share of busy |', '|---|---:|---:|');
   for (const owner of summary.owners.filter((entry) => entry.name !== '(idle)')) {
     lines.push(`| ${owner.name} | ${owner.selfMs.toFixed(0)} | ${share(owner.selfMs)} |`);
+  }
+  lines.push('', 'Self time by file', '', '| file | owner | self ms | share of busy |', '|---|---|---:|---:|');
+  for (const file of summary.files.filter((entry) => entry.owner !== '(idle)').slice(0, top)) {
+    lines.push(`| \`${file.name}\` | ${file.owner} | ${file.selfMs.toFixed(0)} | ${share(file.selfMs)} |`);
   }
   const section = (heading: string, entries: FunctionTime[]) => {
     lines.push('', heading, '', '| function | owner | self ms | self share | total share |', '|---|---|---:|---:|---:|');

@@ -2,8 +2,9 @@
 // every slow gap), opened in quick batches, then the target's RSS sampled while they are open.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'undici';
+import { requestBody } from './bodies.ts';
 import { memoryMb } from './proc.ts';
-import { requestBody, type Target } from './targets.ts';
+import type { Target } from './targets.ts';
 
 export interface StreamsResult {
   streams: number;
@@ -24,7 +25,7 @@ export async function measureOpenStreams(target: Target, streams: number, lifeti
   const pid = target.child.pid;
   const rssBeforeMb = memoryMb(pid, 'VmRSS');
   const url = new URL(target.url);
-  const body = requestBody(true, 'bench-slow');
+  const body = requestBody('chat', true, 'bench-slow');
   const controller = new AbortController();
   let open = 0;
   let completed = 0;

@@ -1,18 +1,21 @@
 // What the load goes to: the emulator itself, the two floors, Switchboard's gateway started
-// through its CLI, and Portkey's gateway started through its bin. Each is its own process.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+// through its built CLI (`dist/cli/main.js`, what an installed `switchboard` runs), and Portkey's
+// gateway started through its bin. Each is its own process.
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bodyKinds, requestBody } from './bodies.ts';
 import { type Child, freePort, startChild, waitForPort } from './children.ts';
 
 export type TargetName =
   | 'direct'
   | 'floor-bytes'
   | 'floor-parse'
-  | 'switchboard'
+  | 'switchboard-defaults'
+  | 'switchboard-warn'
   | 'switchboard-no-ledger'
   | 'switchboard-redis'
   | 'switchboard-hedged'
@@ -23,7 +26,8 @@ export const targetNames: TargetName[] = [
   'direct',
   'floor-bytes',
   'floor-parse',
-  'switchboard',
+  'switchboard-defaults',
+  'switchboard-warn',
   'switchboard-no-ledger',
   'switchboard-redis',
   'switchboard-hedged',
@@ -31,13 +35,25 @@ export const targetNames: TargetName[] = [
   'switchboard-watched',
   'portkey',
 ];
+/** What `npm run bench` measures unless `--targets` says otherwise; the other variants are asked for by name. */
+export const defaultTargets: readonly TargetName[] = [
+  'direct',
+  'floor-bytes',
+  'floor-parse',
+  'switchboard-defaults',
+  'switchboard-warn',
+  'portkey',
+];
 /**
- * Switchboard as configured by default (memory state, usage ledger on), without its ledger, with its
- * state in Redis, and with a second provider to hedge to (hedging on by default, and off), which
- * shows what hedging costs a stream when no hedge fires.
+ * Switchboard with the shipped defaults (a config naming nothing but the provider: request log at
+ * `info` to stdout, which goes to a file; state in memory; usage ledger on), and at `logLevel: warn`
+ * in several forms: as it is, without its ledger, with its state in Redis, with a second provider to
+ * hedge to (hedging on by default, and off: what hedging costs a stream when no hedge fires), and
+ * with the dashboard's live feed held open.
  */
 export const switchboardTargets: readonly TargetName[] = [
-  'switchboard',
+  'switchboard-defaults',
+  'switchboard-warn',
   'switchboard-no-ledger',
   'switchboard-redis',
   'switchboard-hedged',
@@ -54,6 +70,8 @@ export interface Target {
   child: Child;
   /** Switchboard's usage ledger file, when it keeps one. */
   ledgerPath?: string;
+  /** The file its stdout (the request log) goes to, for `switchboard-defaults`. */
+  logPath?: string;
 }
 
 export const benchDir = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -69,12 +87,13 @@ export async function startEmulator(slowGapMs: number): Promise<{ child: Child; 
   return { child, origin: `http://127.0.0.1:${port}` };
 }
 
-/**
- * Switchboard's config for the bench: one provider, the emulator; logging at warn (no line per
- * request); its usage ledger at `ledgerPath` (off when undefined); its state in Redis when `redisUrl` is set.
- */
-export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?: string, hedging?: boolean): string {
-  const provider = (name: string, priority: number) => [
+/** The shipped defaults: a config that names the provider and nothing else. */
+export function defaultsConfig(origin: string): string {
+  return ['providers:', ...providerLines(origin, 'emulator', 1), ''].join('\n');
+}
+
+function providerLines(origin: string, name: string, priority: number): string[] {
+  return [
     `  ${name}:`,
     `    baseUrl: ${origin}/v1`,
     '    apiKey: sk-bench',
@@ -83,6 +102,14 @@ export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?
     '      bench-model: bench-model',
     '      bench-slow: bench-slow',
   ];
+}
+
+/**
+ * Switchboard's config for the `warn` targets: one provider, the emulator; logging at warn (no line per
+ * request); its usage ledger at `ledgerPath` (off when undefined); its state in Redis when `redisUrl` is set.
+ */
+export function switchboardConfig(origin: string, ledgerPath?: string, redisUrl?: string, hedging?: boolean): string {
+  const provider = (name: string, priority: number) => providerLines(origin, name, priority);
   return [
     'server:',
     '  logLevel: warn',
@@ -107,6 +134,13 @@ export function removeConfigFiles(): void {
 export interface StartOptions {
   /** Extra `node` flags for Switchboard (e.g. --cpu-prof). */
   switchboardNodeFlags?: string[];
+  /** Run Switchboard from its TypeScript sources (`src/cli/main.ts`, stripped at load) instead of `dist/`. */
+  fromSource?: boolean;
+}
+
+/** The CLI the Switchboard targets run: the built one unless `fromSource`. */
+export function switchboardCli(fromSource = false): string {
+  return join(repoDir, fromSource ? 'src/cli/main.ts' : 'dist/cli/main.js');
 }
 
 export async function startTarget(name: TargetName, emulator: { child: Child; origin: string }, options: StartOptions = {}) {
@@ -120,17 +154,28 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
   } else if (switchboardTargets.includes(name)) {
     const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
     configDirectories.push(directory);
+    const file = join(directory, 'switchboard.yaml');
+    const cli = switchboardCli(options.fromSource);
+    if (!existsSync(cli)) throw new Error(`${cli} is missing (npm run build)`);
+    const args = [...(options.switchboardNodeFlags ?? []), cli, 'serve', '--config', file, '--port', String(port)];
+    const url = `http://127.0.0.1:${port}${chatPath}`;
+    if (name === 'switchboard-defaults') {
+      // Run from its own directory, where the default ledger (switchboard-usage.db) lands, with stdout
+      // to a file as `switchboard serve > requests.log` would have it.
+      writeFileSync(file, defaultsConfig(emulator.origin));
+      const logPath = join(directory, 'requests.log');
+      child = startChild(name, process.execPath, args, { cwd: directory, stdoutFile: logPath });
+      await waitForPort(child, port);
+      return { name, url, headers, child, ledgerPath: join(directory, 'switchboard-usage.db'), logPath } satisfies Target;
+    }
     const ledgerPath = name === 'switchboard-no-ledger' ? undefined : join(directory, 'usage.db');
     const redisUrl = name === 'switchboard-redis' ? await startRedis() : undefined;
-    const file = join(directory, 'switchboard.yaml');
     const hedging = name === 'switchboard-hedged' ? true : name === 'switchboard-unhedged' ? false : undefined;
     writeFileSync(file, switchboardConfig(emulator.origin, ledgerPath, redisUrl, hedging));
-    const cli = join(repoDir, 'src/cli/main.ts');
-    const flags = options.switchboardNodeFlags ?? [];
-    child = startChild(name, process.execPath, [...flags, cli, 'serve', '--config', file, '--port', String(port)]);
+    child = startChild(name, process.execPath, args);
     await waitForPort(child, port);
     if (name === 'switchboard-watched') watchStatus(port);
-    return { name, url: `http://127.0.0.1:${port}${chatPath}`, headers, child, ledgerPath } satisfies Target;
+    return { name, url, headers, child, ledgerPath } satisfies Target;
   } else {
     // Portkey's bin listens on every interface; the preload pins it to 127.0.0.1 (startup only).
     const require = createRequire(join(benchDir, 'package.json'));
@@ -167,35 +212,25 @@ async function startRedis(): Promise<string> {
   return `redis://127.0.0.1:${port}`;
 }
 
-export function requestBody(stream: boolean, model = 'bench-model'): string {
-  return JSON.stringify({
-    model,
-    messages: [
-      { role: 'system', content: 'You are a terse assistant.' },
-      { role: 'user', content: 'Name a fox that jumps over a dog, in twenty words or fewer.' },
-    ],
-    max_tokens: 64,
-    temperature: 0.2,
-    ...(stream && { stream: true }),
-  });
-}
-
-/** One JSON and one SSE request, checked, so a broken target is reported instead of measured. */
+/** A JSON and an SSE request with each body, checked, so a broken target is reported instead of measured. */
 export async function verifyTarget(target: Target): Promise<void> {
-  for (const stream of [false, true]) {
-    const response = await fetch(target.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...target.headers },
-      body: requestBody(stream),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await response.text();
-    const events = text.split('\n').filter((line) => line.startsWith('data: {')).length;
-    const good = response.status === 200 && (stream ? events >= 20 && text.includes('data: [DONE]') : text.includes('"choices"'));
-    if (!good) {
-      throw new Error(
-        `${target.name} answered a ${stream ? 'stream' : 'JSON'} request wrongly: ${response.status} ${text.slice(0, 300)}`,
-      );
+  for (const body of bodyKinds) {
+    for (const stream of [false, true]) {
+      const response = await fetch(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...target.headers },
+        body: requestBody(body, stream),
+        signal: AbortSignal.timeout(10_000),
+      });
+      const text = await response.text();
+      const events = text.split('\n').filter((line) => line.startsWith('data: {')).length;
+      const good =
+        response.status === 200 && (stream ? events >= 20 && text.includes('data: [DONE]') : text.includes('"choices"'));
+      if (!good) {
+        throw new Error(
+          `${target.name} answered a ${stream ? 'stream' : 'JSON'} request (${body}) wrongly: ${response.status} ${text.slice(0, 300)}`,
+        );
+      }
     }
   }
 }
