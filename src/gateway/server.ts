@@ -130,7 +130,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // Before Fastify's own listener, which then finds the socket closed and leaves it.
   server.server.prependListener('clientError', answerRequestTimeout);
   const collector = createIdleCollector();
-  installJsonParser(server, () => config.server.maxJsonDepth, collector.noteBody);
+  installJsonParser(server, config.server.bodyLimitBytes, () => config.server.maxJsonDepth, collector.noteBody);
   registerRoutes(server, context);
 
   const open = config.server.apiKeys.length === 0;

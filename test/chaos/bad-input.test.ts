@@ -107,9 +107,7 @@ describe('bad input: limits at parse time, bounded echoes, memory back after a s
     assert.ok(logged < 16_384, `${logged} characters logged for one request`);
   });
 
-  it('after a storm of large bad bodies, memory comes back within 50 MB of the start once idle', {
-    todo: 'waiting on rel-core: RSS after a bad-input storm (finding 9)',
-  }, async () => {
+  it('after a storm of large bad bodies, memory comes back within 50 MB of the start once idle', async () => {
     figures.rssStartMb = target.gateway.rssMb();
     figures.fdsStart = target.gateway.fdCount();
     // Under the 4 MiB limit: a body over it is refused before it is read (the test above).
