@@ -127,9 +127,11 @@ export const dashboardPage = `<!doctype html>
     var cutoff = update.now - 3600 * 1000;
     Object.keys(update.history).forEach(function (id) {
       var points = hist[id] || (hist[id] = []);
+      // A step sent again (the open one, or the fleet's while the replicas' counts still arrive) replaces the one it was.
       update.history[id].forEach(function (point) {
-        var last = points[points.length - 1];
-        if (last && last.at === point.at) points[points.length - 1] = point; else if (!last || point.at > last.at) points.push(point);
+        var i = points.length - 1;
+        while (i >= 0 && points[i].at > point.at) i--;
+        if (i >= 0 && points[i].at === point.at) points[i] = point; else points.splice(i + 1, 0, point);
       });
       while (points.length && points[0].at < cutoff) points.shift();
     });
@@ -217,6 +219,7 @@ export const dashboardPage = `<!doctype html>
     var healthy = providers.filter(function (p) { return p.healthy; }).length;
     $('summary').textContent = healthy + ' of ' + providers.length + ' providers healthy · ' + serving + ' of ' + total +
       ' deployments in service' + (update.state && update.state.shared ? ' · state shared' + (update.state.connected ? '' : ' (unreachable)') : '') +
+      (update.historyScope === 'fleet' ? ' · history of every replica' : '') +
       (update.status === 'draining' ? ' · draining' : '');
     drawChart(providers, update.stepMs);
   }

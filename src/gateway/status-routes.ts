@@ -109,6 +109,8 @@ export function registerStatusRoutes(context: GatewayContext, route: Route, auth
 /**
  * Server-sent events: at once the status, every kept event and the whole history; then once a
  * second the status, the events since, and the history steps since (the open one included).
+ * The history is the fleet's when the state store is shared (`historyScope`), the events this
+ * replica's.
  */
 function streamStatus(context: GatewayContext, request: FastifyRequest, reply: FastifyReply, detail: boolean): void {
   reply.hijack();
@@ -124,13 +126,11 @@ function streamStatus(context: GatewayContext, request: FastifyRequest, reply: F
   let after = Number.NEGATIVE_INFINITY;
   const send = () => {
     if (context.closing || socket.writableLength > maxUnsentBytes) return stop();
-    const { events, history, stepMs } = observer.read(seq, after);
+    const { events, history, stepMs, settledAt, historyScope } = observer.read(seq, after);
     seq = events.at(-1)?.seq ?? seq;
-    // The open step is sent again each time; the closed ones once.
-    for (const points of Object.values(history)) {
-      const closed = points.at(-2);
-      if (closed !== undefined && closed.at > after) after = closed.at;
-    }
+    // Settled steps are sent once; the newer ones (the open step, and with Redis the fleet's
+    // steps that may still grow) each time, and the page replaces them by their start.
+    after = settledAt;
     const status = statusBody(context, detail);
     // Per deployment its last failure by kind (the page tells a refused key from an outage), and spend per provider.
     const failures: Record<string, string | null> = {};
@@ -139,7 +139,7 @@ function streamStatus(context: GatewayContext, request: FastifyRequest, reply: F
       for (const deployment of provider.deployments) failures[deployment.id] = deployment.lastError;
       spendUsd[provider.name] = context.store.spend(`provider:${provider.name}`).costUsd;
     }
-    const update = { ...status, events, history, stepMs, failures, spendUsd };
+    const update = { ...status, events, history, stepMs, historyScope, failures, spendUsd };
     socket.write(`event: status\ndata: ${JSON.stringify(update)}\n\n`);
   };
   const timer = setInterval(send, streamIntervalMs);

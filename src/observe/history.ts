@@ -1,6 +1,8 @@
 // Recent history per deployment at a coarse step (10 s by default, the last hour): requests,
 // errors, latency and time-to-first-token percentiles. A request costs two array increments;
-// percentiles are worked out when a bucket closes, on a timer.
+// percentiles are worked out when a bucket closes, on a timer. The bins are fixed, so steps
+// counted by several replicas add up bin by bin (fleet-history.ts) before percentiles are taken.
+import type { StepCounts } from '../state/history-steps.ts';
 
 /** Log-scale latency bins: bin i holds samples up to 5 ms × 1.4^i (the last bin is unbounded). */
 const binCount = 40;
@@ -18,7 +20,7 @@ function binUpperMs(bin: number): number {
 }
 
 /** The value below which `share` of the counted samples fall (a bin's upper bound); null without samples. */
-function percentile(bins: Uint32Array, count: number, share: number): number | null {
+function percentile(bins: ArrayLike<number>, count: number, share: number): number | null {
   if (count === 0) return null;
   const rank = Math.max(1, Math.ceil(count * share));
   let seen = 0;
@@ -41,6 +43,34 @@ export interface HistoryPoint {
   firstTokenP95Ms: number | null;
 }
 
+function sum(bins: ArrayLike<number>): number {
+  let total = 0;
+  for (let bin = 0; bin < bins.length; bin++) total += bins[bin] as number;
+  return total;
+}
+
+/** The point of a step from its counts (one replica's or the fleet's summed). */
+export function pointOf(at: number, counts: StepCounts): HistoryPoint {
+  const latencyCount = sum(counts.latencyBins);
+  const firstTokenCount = sum(counts.firstTokenBins);
+  return {
+    at,
+    requests: counts.requests,
+    errors: counts.errors,
+    latencyP50Ms: percentile(counts.latencyBins, latencyCount, 0.5),
+    latencyP95Ms: percentile(counts.latencyBins, latencyCount, 0.95),
+    firstTokenP50Ms: percentile(counts.firstTokenBins, firstTokenCount, 0.5),
+    firstTokenP95Ms: percentile(counts.firstTokenBins, firstTokenCount, 0.95),
+  };
+}
+
+/** The counts of a step that closed, per deployment. */
+export interface ClosedStep {
+  /** Epoch ms when the step began. */
+  at: number;
+  counts: Record<string, StepCounts>;
+}
+
 class OpenStep {
   requests = 0;
   errors = 0;
@@ -58,6 +88,15 @@ class OpenStep {
       latencyP95Ms: percentile(this.latency, this.latencyCount, 0.95),
       firstTokenP50Ms: percentile(this.firstToken, this.firstTokenCount, 0.5),
       firstTokenP95Ms: percentile(this.firstToken, this.firstTokenCount, 0.95),
+    };
+  }
+
+  counts(): StepCounts {
+    return {
+      requests: this.requests,
+      errors: this.errors,
+      latencyBins: Array.from(this.latency),
+      firstTokenBins: Array.from(this.firstToken),
     };
   }
 
@@ -89,6 +128,7 @@ export class History {
   readonly maxPoints: number;
   readonly #series = new Map<string, Series>();
   #stepStart: number;
+  #lastClosed: ClosedStep | undefined;
 
   constructor(options: HistoryOptions = {}, now = Date.now()) {
     this.stepMs = options.stepMs ?? 10_000;
@@ -127,13 +167,26 @@ export class History {
   roll(now = Date.now()): boolean {
     if (now < this.#stepStart + this.stepMs) return false;
     const at = this.#stepStart;
-    for (const series of this.#series.values()) {
+    const counts: Record<string, StepCounts> = {};
+    for (const [id, series] of this.#series) {
       series.points.push(series.open.close(at));
       if (series.points.length > this.maxPoints) series.points.shift();
+      if (series.open.requests > 0 || series.open.firstTokenCount > 0) counts[id] = series.open.counts();
       series.open.reset();
     }
+    this.#lastClosed = { at, counts };
     this.#stepStart = Math.floor(now / this.stepMs) * this.stepMs;
     return true;
+  }
+
+  /** The step closed last, with the counts of the deployments that counted anything in it; undefined before the first. */
+  get lastClosed(): Readonly<ClosedStep> | undefined {
+    return this.#lastClosed;
+  }
+
+  /** Where the open step began (epoch ms). */
+  get openAt(): number {
+    return this.#stepStart;
   }
 
   /** Forgets deployments that are no longer configured. */

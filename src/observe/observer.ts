@@ -1,15 +1,31 @@
 // The router's flight recorder: it turns what the router does into events (events.ts) and
 // recent history (history.ts). Per request it does O(1) work (two increments per attempt, one
 // look at the attempt list); circuit changes come from the state store's notifications, the
-// store's connection and the closing of history steps from a one-second timer.
+// store's connection and the closing of history steps from a one-second timer. With a shared
+// store the history shown is the fleet's (fleet-history.ts); while the store is away, this
+// replica's own. The events stay this replica's own.
 import type { Attempt } from '../protocol/errors.ts';
 import type { StateStore } from '../state/store.ts';
 import { EventRing, type ObservedEvent } from './events.ts';
+import { FleetHistory } from './fleet-history.ts';
 import { History, type HistoryOptions, type HistoryPoint } from './history.ts';
 
 export interface ObserverOptions extends HistoryOptions {
   /** Most events kept; default 500. */
   eventCapacity?: number;
+  /** With a shared store: how long after a step closes the fleet's steps are read, ms; default half a step, at most 2 s. */
+  fleetSettleMs?: number;
+}
+
+/** What the observer shows: events after a sequence number, and history after an instant. */
+export interface ObservedState {
+  events: ObservedEvent[];
+  history: Record<string, HistoryPoint[]>;
+  stepMs: number;
+  /** The newest step that will not change any more (epoch ms): a reader asks for the steps after it next time. */
+  settledAt: number;
+  /** `fleet`: every replica's counts summed (a shared store); `replica`: this process's alone. */
+  historyScope: 'fleet' | 'replica';
 }
 
 /** What the observer needs to know of the deployments: their provider, and a failure told without upstream text. */
@@ -37,11 +53,14 @@ export class Observer {
   #store: StateStore | undefined;
   #unsubscribe: (() => void) | undefined;
   #connected: boolean | undefined;
+  #fleet: FleetHistory | undefined;
+  readonly #fleetSettleMs: number | undefined;
   readonly #timer: NodeJS.Timeout;
 
   constructor(options: ObserverOptions = {}) {
     this.events = new EventRing(options.eventCapacity);
     this.history = new History(options);
+    this.#fleetSettleMs = options.fleetSettleMs;
     this.#timer = setInterval(() => this.tick(), Math.min(1000, this.history.stepMs));
     this.#timer.unref();
   }
@@ -53,6 +72,18 @@ export class Observer {
     this.#deployments = deployments;
     this.#connected = store.connection().connected;
     this.#unsubscribe = store.subscribe((id) => this.#healthChanged(id));
+    this.#fleet?.close();
+    const steps = store.historySteps();
+    this.#fleet =
+      steps === undefined
+        ? undefined
+        : new FleetHistory(steps, {
+            stepMs: this.history.stepMs,
+            maxPoints: this.history.maxPoints,
+            ...(this.#fleetSettleMs !== undefined && { settleMs: this.#fleetSettleMs }),
+          });
+    // The fleet's last hour at once, so a replica that just started shows it too.
+    void this.#fleet?.refresh();
   }
 
   #healthChanged(id: string): void {
@@ -138,27 +169,41 @@ export class Observer {
 
   /** Closes history steps whose time is over and notices the store's connection changing. */
   tick(now = Date.now()): void {
-    this.history.roll(now);
+    if (this.history.roll(now)) this.#fleet?.closed(this.history.lastClosed!);
     const store = this.#store;
     if (store === undefined) return;
     const { connected, backend } = store.connection();
     if (connected === this.#connected) return;
     this.#connected = connected;
+    if (connected) void this.#fleet?.refresh(now);
+    const alone = this.#fleet === undefined ? '' : '; the history shows this replica alone';
     this.events.push(
       connected
         ? { kind: 'store-regained', message: `${backend} state store reachable again` }
-        : { kind: 'store-lost', message: `${backend} state store unreachable; state kept in memory meanwhile` },
+        : { kind: 'store-lost', message: `${backend} state store unreachable; state kept in memory meanwhile${alone}` },
     );
   }
 
-  /** Events after `seq`, and history after `after` (epoch ms) with the open step. */
-  read(seq = 0, after?: number): { events: ObservedEvent[]; history: Record<string, HistoryPoint[]>; stepMs: number } {
-    return { events: this.events.since(seq), history: this.history.read(after), stepMs: this.history.stepMs };
+  /**
+   * Events after `seq`, and history after `after` (epoch ms) with the open step: the fleet's when
+   * the store is shared and reachable, else this replica's.
+   */
+  read(seq = 0, after = Number.NEGATIVE_INFINITY): ObservedState {
+    const events = this.events.since(seq);
+    const stepMs = this.history.stepMs;
+    const fleet = this.#fleet;
+    if (fleet?.current && this.#store?.connection().connected === true) {
+      const history = fleet.read(after, this.history.read(fleet.newestAt));
+      return { events, history, stepMs, settledAt: fleet.settledAt, historyScope: 'fleet' };
+    }
+    const settledAt = this.history.lastClosed?.at ?? Number.NEGATIVE_INFINITY;
+    return { events, history: this.history.read(after), stepMs, settledAt, historyScope: 'replica' };
   }
 
   close(): void {
     clearInterval(this.#timer);
     this.#unsubscribe?.();
+    this.#fleet?.close();
   }
 }
 

@@ -124,6 +124,10 @@ export class MemoryStore implements StateStore {
     for (const listener of this.#listeners) listener(id);
   }
 
+  historySteps(): undefined {
+    return undefined;
+  }
+
   connection(): StoreConnection {
     return { backend: 'memory', shared: false, connected: true, error: null };
   }

@@ -2,7 +2,15 @@
 // subscription), the scripts defined on them, key names, and the replies and messages read back.
 import { Redis } from 'ioredis';
 import type { Deltas, DeploymentCopy, SharedCounters, SpendNanos } from './redis-copy.ts';
-import { casHealthScript, countersScript, releaseScript, resetScript, seedScript, spendScript } from './redis-scripts.ts';
+import {
+  casHealthScript,
+  countersScript,
+  historyStepScript,
+  releaseScript,
+  resetScript,
+  seedScript,
+  spendScript,
+} from './redis-scripts.ts';
 import { freshRecord } from './store.ts';
 
 export interface ScriptCommands {
@@ -12,6 +20,7 @@ export interface ScriptCommands {
   resetRecord(...args: (string | number)[]): Promise<[number, number]>;
   seed(...args: (string | number)[]): Promise<number>;
   releaseLease(...args: (string | number)[]): Promise<number>;
+  addHistoryStep(...args: (string | number)[]): Promise<number>;
 }
 export type Client = Redis & ScriptCommands;
 export type ScriptPipeline = ScriptCommands & { exec(): Promise<[Error | null, unknown][] | null> };
@@ -43,6 +52,7 @@ export function createConnections(url: string, timeoutMs: number): { client: Cli
   client.defineCommand('resetRecord', { numberOfKeys: 2, lua: resetScript });
   client.defineCommand('seed', { numberOfKeys: 2, lua: seedScript });
   client.defineCommand('releaseLease', { numberOfKeys: 1, lua: releaseScript });
+  client.defineCommand('addHistoryStep', { numberOfKeys: 1, lua: historyStepScript });
   return { client, subscriber };
 }
 
@@ -69,6 +79,10 @@ export class RedisKeys {
   }
   lease(name: string): string {
     return `${this.#prefix}:lease:${name}`;
+  }
+  /** The fleet's counts of one history step: its length and its start, epoch ms. */
+  historyStep(stepMs: number, at: number): string {
+    return `${this.#prefix}:history:${stepMs}:${at}`;
   }
 }
 

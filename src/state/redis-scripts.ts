@@ -133,3 +133,13 @@ export const releaseScript = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * Adds one replica's counts of one history step and sets when the step expires, in one command
+ * (all of it or none). KEYS: the step's hash. ARGV: ms until it expires, then field/increment pairs.
+ */
+export const historyStepScript = `
+for index = 2, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[index], ARGV[index + 1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`;

@@ -21,6 +21,7 @@ import {
   secretsOf,
 } from './redis-client.ts';
 import { DeploymentCopy, SpendCopy } from './redis-copy.ts';
+import { RedisHistorySteps } from './redis-history.ts';
 import { RedisLeases } from './redis-leases.ts';
 import { applyMessage, loadShared } from './redis-load.ts';
 import {
@@ -76,6 +77,7 @@ export class RedisStore implements StateStore {
   readonly #routineHealth = new Set<string>();
   readonly #listeners = new Set<(id: string) => void>();
   readonly #leases: RedisLeases;
+  readonly #history: RedisHistorySteps;
   readonly #timer: NodeJS.Timeout;
   #retained: ReadonlySet<string> | undefined;
   #connected = false;
@@ -106,6 +108,12 @@ export class RedisStore implements StateStore {
       client,
       keys: this.#keys,
       origin: this.#origin,
+      connected: () => this.#connected,
+      down: (error) => this.#down(error),
+    });
+    this.#history = new RedisHistorySteps({
+      client,
+      keys: this.#keys,
       connected: () => this.#connected,
       down: (error) => this.#down(error),
     });
@@ -237,6 +245,10 @@ export class RedisStore implements StateStore {
     return () => this.#listeners.delete(listener);
   }
 
+  historySteps(): RedisHistorySteps {
+    return this.#history;
+  }
+
   connection(): StoreConnection {
     return { backend: 'redis', shared: true, connected: this.#connected, error: this.#connected ? null : this.#error };
   }
@@ -250,6 +262,7 @@ export class RedisStore implements StateStore {
       await this.#flushing;
       await this.#flush();
       await Promise.all(this.#writes);
+      await this.#history.settle();
       await this.#client.del(this.#keys.alivePrefix + this.#origin).catch(() => {});
       await this.#leases.releaseAll();
     }
@@ -464,6 +477,7 @@ export class RedisStore implements StateStore {
       this.#onConnectionChange(this.connection());
     }
     for (const [id, copy] of this.#records) if (copy.transforms.length > 0) void this.#writeHealth(id, copy);
+    this.#history.resend();
     void this.#flush();
   }
 

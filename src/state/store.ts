@@ -3,6 +3,7 @@
 // in-flight requests, spend, and the leases that let one replica probe a deployment at a time.
 // The records are plain JSON, the same in memory and in Redis; the rules that change a circuit
 // live in router/health.ts as pure functions and reach the store as transforms.
+import type { HistorySteps } from './history-steps.ts';
 
 /**
  * A deployment's circuit breaker, as JSON. Closed: in service. Open: out of service until a
@@ -153,6 +154,11 @@ export interface StateStore {
   pin(key: string, id: string, ttlMs: number): void;
   /** Calls `listener` with the id of each deployment whose health changed; returns the unsubscribe function. */
   subscribe(listener: (id: string) => void): () => void;
+  /**
+   * The dashboard's history steps shared with every replica, for a store that is shared;
+   * undefined for one that is not (the observer keeps this process's history alone).
+   */
+  historySteps(): HistorySteps | undefined;
   connection(): StoreConnection;
   close(): Promise<void>;
 }

@@ -174,6 +174,11 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
       await store.close();
     });
 
+    it('offers history steps shared with other replicas exactly when it is shared', async () => {
+      const store = await make();
+      assert.equal(store.historySteps() !== undefined, store.connection().shared);
+    });
+
     if (options.pair !== undefined) {
       const pair = async () => {
         const stores = await options.pair!();
@@ -226,6 +231,50 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
         }
         const settled = () => [first, second].every((store) => store.get('p/m').health.circuit.failures === 40);
         assert.ok(await eventually(settled, 3000), 'no failure count lost between replicas');
+      });
+
+      it('adds up the history steps both write, keeps steps apart by length and start, and lets them expire', async () => {
+        const [first, second] = await pair();
+        const [mine, theirs] = [first.historySteps()!, second.historySteps()!];
+        const at = 1_000_000;
+        const until = Date.now() + 60_000;
+        mine.add(1000, at, { 'p/m': { requests: 2, errors: 1, latencyBins: [0, 1], firstTokenBins: [] } }, until);
+        theirs.add(
+          1000,
+          at,
+          {
+            'p/m': { requests: 3, errors: 0, latencyBins: [1, 0, 2], firstTokenBins: [0, 0, 0, 4] },
+            'q/m#key:2': { requests: 1, errors: 1, latencyBins: [], firstTokenBins: [] },
+          },
+          until,
+        );
+        theirs.add(1000, at + 1000, { 'p/m': { requests: 5, errors: 0, latencyBins: [5], firstTokenBins: [] } }, until);
+        mine.add(2000, at, { 'p/m': { requests: 7, errors: 0, latencyBins: [7], firstTokenBins: [] } }, until);
+        const summed = {
+          'p/m': { requests: 5, errors: 1, latencyBins: [1, 1, 2], firstTokenBins: [0, 0, 0, 4] },
+          'q/m#key:2': { requests: 1, errors: 1, latencyBins: [], firstTokenBins: [] },
+        };
+        const read = async () => Object.fromEntries(await first.historySteps()!.read(1000, [at, at + 1000, at + 2000]));
+        let steps = await read();
+        for (let tries = 0; tries < 100 && JSON.stringify(steps[at]) !== JSON.stringify(summed); tries++) {
+          await delay(10);
+          steps = await read();
+        }
+        assert.deepEqual({ ...steps[at] }, summed, 'the two stores counts of one step, summed');
+        assert.deepEqual({ ...steps[at + 1000] }, { 'p/m': { requests: 5, errors: 0, latencyBins: [5], firstTokenBins: [] } });
+        assert.equal(steps[at + 2000], undefined, 'a step nobody counted in is absent');
+        assert.deepEqual(Object.keys(Object.fromEntries(await second.historySteps()!.read(2000, [at]))), [String(at)]);
+
+        theirs.add(1000, at + 5000, { 'p/m': { requests: 1, errors: 0, latencyBins: [], firstTokenBins: [] } }, Date.now() + 1500);
+        const kept = async () => (await mine.read(1000, [at + 5000])).size === 1;
+        const waitFor = async (check: () => Promise<boolean>, withinMs: number) => {
+          const deadline = performance.now() + withinMs;
+          while (!(await check()) && performance.now() < deadline) await delay(20);
+          return check();
+        };
+        assert.ok(await waitFor(kept, 1000), 'kept until it expires');
+        const expired = async () => !(await kept());
+        assert.ok(await waitFor(expired, 3000), 'gone from the backend once it expired');
       });
 
       it('gives a lease to one store of the two', async () => {
