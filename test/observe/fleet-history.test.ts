@@ -28,7 +28,9 @@ function shown(router: Router, id = 'a/m'): { requests: number; scope: string; p
 }
 
 describe('fleet history', () => {
-  it('shows one replica the steps another counted, sums both, and drops steps past the window', { timeout: 60_000 }, async (t) => {
+  it('shows one replica the steps another counted, sums both, and drops steps past the window', {
+    timeout: 60_000,
+  }, async (t) => {
     const server = await startRedis(t);
     const prefix = `fleet-${randomUUID()}`;
     const answering = await upstream([], { json: completion('hi') });

@@ -77,7 +77,11 @@ describe('replicas sharing Redis: the dashboard history', () => {
 
     for (let index = 0; index < 3; index++) assert.equal((await ask(a)).status, 200);
     // A 10 s step, a second for the timer, and the settle delay: well within 30 s on a loaded machine.
-    await eventually(() => streamB.total() === 3, 30_000, () => `B shows ${streamB.total()} (${streamB.scope})`);
+    await eventually(
+      () => streamB.total() === 3,
+      30_000,
+      () => `B shows ${streamB.total()} (${streamB.scope})`,
+    );
     assert.equal(streamB.scope, 'fleet');
     assert.ok(
       streamB.latencies().some((ms) => ms !== null && ms > 0),

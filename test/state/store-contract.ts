@@ -265,7 +265,12 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
         assert.equal(steps[at + 2000], undefined, 'a step nobody counted in is absent');
         assert.deepEqual(Object.keys(Object.fromEntries(await second.historySteps()!.read(2000, [at]))), [String(at)]);
 
-        theirs.add(1000, at + 5000, { 'p/m': { requests: 1, errors: 0, latencyBins: [], firstTokenBins: [] } }, Date.now() + 1500);
+        theirs.add(
+          1000,
+          at + 5000,
+          { 'p/m': { requests: 1, errors: 0, latencyBins: [], firstTokenBins: [] } },
+          Date.now() + 1500,
+        );
         const kept = async () => (await mine.read(1000, [at + 5000])).size === 1;
         const waitFor = async (check: () => Promise<boolean>, withinMs: number) => {
           const deadline = performance.now() + withinMs;
