@@ -2,8 +2,8 @@
 // deployments' counts (`r:<id>` requests, `e:<id>` errors, `l<bin>:<id>` and `t<bin>:<id>` the
 // latency and first-token bins). Each replica adds its counts of a step it closed with one script
 // call (HINCRBY each count, then PEXPIRE), so the replicas' steps add up and every step leaves
-// Redis once it is older than the window. Reading is one pipeline of HGETALLs.
-import { ReplyError } from 'ioredis';
+// Redis once it is older than the window. Reading is one pipeline of HGETALLs; a read that fails
+// rejects, and the observer shows its own history until a read answers again.
 import type { FleetSteps, HistorySteps, StepCounts } from './history-steps.ts';
 import type { Client, RedisKeys } from './redis-client.ts';
 
@@ -11,8 +11,6 @@ export interface HistoryLink {
   client: Client;
   keys: RedisKeys;
   connected(): boolean;
-  /** Reports a Redis failure to the store. */
-  down(error: unknown): void;
 }
 
 /** Most closed steps kept to send while Redis is away (an hour of 10 s steps); the oldest go first. */
@@ -68,19 +66,10 @@ export class RedisHistorySteps implements HistorySteps {
     if (starts.length === 0) return steps;
     const pipeline = link.client.pipeline();
     for (const at of starts) pipeline.hgetall(link.keys.historyStep(stepMs, at));
-    let results: [Error | null, unknown][];
-    try {
-      results = (await pipeline.exec()) ?? [];
-    } catch (error) {
-      this.#failed(error);
-      throw error;
-    }
+    const results = (await pipeline.exec()) ?? [];
     for (const [index, at] of starts.entries()) {
       const [error, hash] = results[index] ?? [new Error('not read')];
-      if (error !== null) {
-        this.#failed(error);
-        throw error;
-      }
+      if (error !== null) throw error;
       const counts = decode(hash as Record<string, string>);
       if (counts !== undefined) steps.set(at, counts);
     }
@@ -90,18 +79,16 @@ export class RedisHistorySteps implements HistorySteps {
   #send(step: Unsent): void {
     const ttlMs = Math.ceil(step.expiresAt - Date.now());
     if (ttlMs <= 0) return;
-    // Not repeated on failure: the script may have run before the reply was lost, and a count added twice is worse than one lost.
+    // Not repeated on failure: the script may have run before the reply was lost, and a count
+    // added twice is worse than one lost. Nor reported: the store's own writes tell it when Redis
+    // is away, and a slow history write must not mark a live connection as lost.
     const sending = this.#link.client
       .addHistoryStep(step.key, ttlMs, ...step.fields)
-      .catch((error: unknown) => this.#failed(error))
+      .catch(() => {})
       .finally(() => this.#sending.delete(sending));
     this.#sending.add(sending);
   }
 
-  // Redis answering with an error (out of memory, a read-only replica) is not Redis being away.
-  #failed(error: unknown): void {
-    if (!(error instanceof ReplyError)) this.#link.down(error);
-  }
 }
 
 /** The field/increment pairs of a step's counts; zeros are left out. */

@@ -111,12 +111,7 @@ export class RedisStore implements StateStore {
       connected: () => this.#connected,
       down: (error) => this.#down(error),
     });
-    this.#history = new RedisHistorySteps({
-      client,
-      keys: this.#keys,
-      connected: () => this.#connected,
-      down: (error) => this.#down(error),
-    });
+    this.#history = new RedisHistorySteps({ client, keys: this.#keys, connected: () => this.#connected });
     for (const connection of [this.#client, this.#subscriber]) {
       connection.on('error', (error: Error) => this.#down(error));
       connection.on('close', () => this.#down(new Error('connection to Redis closed')));
