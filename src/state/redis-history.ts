@@ -88,7 +88,6 @@ export class RedisHistorySteps implements HistorySteps {
       .finally(() => this.#sending.delete(sending));
     this.#sending.add(sending);
   }
-
 }
 
 /** The field/increment pairs of a step's counts; zeros are left out. */
