@@ -19,6 +19,11 @@ export interface FunctionTime {
   owner: string;
   selfMs: number;
   totalMs: number;
+  /**
+   * Time in native code (builtins, bindings: socket writes, JSON.parse…) called directly from here,
+   * which the profile shows as `(native)` with no file; summed for files and owners only.
+   */
+  nativeMs: number;
 }
 
 export interface ProfileSummary {
@@ -64,11 +69,11 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
     const where = url === '' ? '' : ` ${url.slice(url.lastIndexOf('/') + 1)}:${lineNumber + 1}`;
     const name = `${functionName || '(anonymous)'}${where}`;
     const owner = ownerOf(url, functionName, srcDir);
-    const entry = functions.get(name) ?? { name, owner, selfMs: 0, totalMs: 0 };
+    const entry = functions.get(name) ?? { name, owner, selfMs: 0, totalMs: 0, nativeMs: 0 };
     functions.set(name, entry);
     keyOf.set(node.id, entry);
     const fileName = fileOf(url, functionName, srcDir);
-    const file = files.get(fileName) ?? { name: fileName, owner, selfMs: 0, totalMs: 0 };
+    const file = files.get(fileName) ?? { name: fileName, owner, selfMs: 0, totalMs: 0, nativeMs: 0 };
     files.set(fileName, file);
     fileOfNode.set(node.id, file);
   }
@@ -82,6 +87,12 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
     const self = keyOf.get(leaf) as FunctionTime;
     self.selfMs += ms;
     (fileOfNode.get(leaf) as FunctionTime).selfMs += ms;
+    if (self.owner === '(native)') {
+      // Charged to the JavaScript that called it: the nearest frame with a file.
+      let caller = parent.get(leaf);
+      while (caller !== undefined && (keyOf.get(caller) as FunctionTime).owner === '(native)') caller = parent.get(caller);
+      if (caller !== undefined) (fileOfNode.get(caller) as FunctionTime).nativeMs += ms;
+    }
     if (self.owner !== '(idle)') busyMs += ms;
     // Total time: each function once per sample, however deep it recurses.
     const seen = new Set<FunctionTime>();
@@ -93,14 +104,22 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
   }
   const owners = new Map<string, FunctionTime>();
   for (const entry of functions.values()) {
-    const owner = owners.get(entry.owner) ?? { name: entry.owner, owner: entry.owner, selfMs: 0, totalMs: 0 };
+    const owner = owners.get(entry.owner) ?? { name: entry.owner, owner: entry.owner, selfMs: 0, totalMs: 0, nativeMs: 0 };
     owner.selfMs += entry.selfMs;
     owners.set(entry.owner, owner);
   }
+  for (const file of files.values()) {
+    const owner = owners.get(file.owner);
+    if (owner !== undefined) owner.nativeMs += file.nativeMs;
+  }
   return {
     functions: [...functions.values()].filter((entry) => entry.selfMs > 0 || entry.totalMs > 0),
-    files: [...files.values()].filter((entry) => entry.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs),
-    owners: [...owners.values()].filter((entry) => entry.selfMs > 0).sort((a, b) => b.selfMs - a.selfMs),
+    files: [...files.values()]
+      .filter((entry) => entry.selfMs + entry.nativeMs > 0)
+      .sort((a, b) => b.selfMs + b.nativeMs - (a.selfMs + a.nativeMs)),
+    owners: [...owners.values()]
+      .filter((entry) => entry.selfMs + entry.nativeMs > 0)
+      .sort((a, b) => b.selfMs + b.nativeMs - (a.selfMs + a.nativeMs)),
     busyMs,
   };
 }
@@ -108,13 +127,24 @@ export function summarizeProfile(file: string, srcDir: string, skipMs = 0): Prof
 export function renderProfile(summary: ProfileSummary, title: string, top = 25): string {
   const share = (ms: number) => `${((100 * ms) / summary.busyMs).toFixed(1)}%`;
   const lines = [`## ${title}`, '', `Busy (non-idle) time: ${summary.busyMs.toFixed(0)} ms.`, ''];
-  lines.push('| owner | self ms | share of busy |', '|---|---:|---:|');
+  // `(native)` time appears twice: as its own row, and charged to the JavaScript that called it.
+  const withNative = (entry: FunctionTime) =>
+    entry.owner === '(native)'
+      ? '— | —'
+      : `${(entry.selfMs + entry.nativeMs).toFixed(0)} | ${share(entry.selfMs + entry.nativeMs)}`;
+  const heading = 'self ms | self share | with native code it calls, ms | share';
+  lines.push(
+    'Sorted by self time plus the native code (socket writes, JSON.parse, hashing…) each calls directly; `(native)` is that code on its own.',
+    '',
+    `| owner | ${heading} |`,
+    '|---|---:|---:|---:|---:|',
+  );
   for (const owner of summary.owners.filter((entry) => entry.name !== '(idle)')) {
-    lines.push(`| ${owner.name} | ${owner.selfMs.toFixed(0)} | ${share(owner.selfMs)} |`);
+    lines.push(`| ${owner.name} | ${owner.selfMs.toFixed(0)} | ${share(owner.selfMs)} | ${withNative(owner)} |`);
   }
-  lines.push('', 'Self time by file', '', '| file | owner | self ms | share of busy |', '|---|---|---:|---:|');
+  lines.push('', 'By file', '', `| file | owner | ${heading} |`, '|---|---|---:|---:|---:|---:|');
   for (const file of summary.files.filter((entry) => entry.owner !== '(idle)').slice(0, top)) {
-    lines.push(`| \`${file.name}\` | ${file.owner} | ${file.selfMs.toFixed(0)} | ${share(file.selfMs)} |`);
+    lines.push(`| \`${file.name}\` | ${file.owner} | ${file.selfMs.toFixed(0)} | ${share(file.selfMs)} | ${withNative(file)} |`);
   }
   const section = (heading: string, entries: FunctionTime[]) => {
     lines.push('', heading, '', '| function | owner | self ms | self share | total share |', '|---|---|---:|---:|---:|');
