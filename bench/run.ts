@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { requestBody } from './lib/bodies.ts';
+import { type BodyKind, bodyKinds, requestBody } from './lib/bodies.ts';
 import { checks } from './lib/checks.ts';
 import { freePort, killAllNow, stopAll, stopChild } from './lib/children.ts';
 import { cpuMicros, memoryMb } from './lib/proc.ts';
@@ -47,6 +47,14 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string' },
     /** Run Switchboard from its TypeScript sources (`src/cli/main.ts`), not built: what the bench did before issue 13. */
     source: { type: 'boolean', default: false },
+    /** Bodies to send instead of the plan's, comma-separated: chat, conversation, small (the pre-issue-13 body). */
+    bodies: { type: 'string' },
+    /** Connection counts instead of the plan's, comma-separated (e.g. `16,64`). */
+    connections: { type: 'string' },
+    /** No two request bodies alike: autocannon puts a fresh id in the last message of each. */
+    'unique-bodies': { type: 'boolean', default: false },
+    /** The report's file name under bench/results/ (default latest.md, or quick.md with --quick). */
+    out: { type: 'string' },
   },
 });
 const chosenTargets: readonly TargetName[] =
@@ -60,8 +68,8 @@ const startOptions = { fromSource: flags.source };
 const answered = new Map<string, number>();
 /** Requests that may have been answered after a run stopped counting: its connections, summed over runs. */
 const inFlight = new Map<string, number>();
-/** The four checked requests every target answers before it is measured (verifyTarget). */
-const verifiedRequests = 4;
+/** The checked requests every target answers before it is measured (verifyTarget): JSON and SSE per body. */
+const verifiedRequests = bodyKinds.length * 2;
 const plan = flags.quick
   ? {
       rounds: 1,
@@ -85,10 +93,22 @@ const plan = flags.quick
     };
 if (flags.rounds !== undefined) plan.rounds = Math.max(1, Number.parseInt(flags.rounds, 10) || 1);
 // The 0.6 KB chat body at 1, 16 and 64 connections; the 8 KB conversation with tools at 16.
-const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode) => [
-  ...[1, 16, 64].map((connections): Scenario => ({ mode, body: 'chat', connections })),
-  { mode, body: 'conversation', connections: 16 },
-]);
+// --bodies and --connections replace that plan with every body at every connection count.
+const listed = (text: string | undefined) => text?.split(',').filter((entry) => entry !== '');
+const chosenBodies = listed(flags.bodies)?.filter((entry): entry is BodyKind => bodyKinds.includes(entry as BodyKind));
+const chosenConnections = listed(flags.connections)
+  ?.map(Number)
+  .filter((count) => count >= 1);
+const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode): Scenario[] =>
+  chosenBodies === undefined && chosenConnections === undefined
+    ? [
+        ...[1, 16, 64].map((connections): Scenario => ({ mode, body: 'chat', connections })),
+        { mode, body: 'conversation', connections: 16 },
+      ]
+    : (chosenBodies ?? ['chat']).flatMap((body) =>
+        (chosenConnections ?? [1, 16, 64]).map((connections): Scenario => ({ mode, body, connections })),
+      ),
+);
 
 function installDependencies(): void {
   const needed = ['autocannon', 'undici', '@portkey-ai/gateway'].map((name) =>
@@ -198,9 +218,10 @@ async function measure(target: Target, scenario: Scenario, upstreamPid: number, 
   const load = await runLoad({
     url: target.url,
     headers: target.headers,
-    body: requestBody(scenario.body, scenario.mode === 'sse'),
+    body: requestBody(scenario.body, scenario.mode === 'sse', 'bench-model', flags['unique-bodies']),
     connections: scenario.connections,
     durationS,
+    uniqueBodies: flags['unique-bodies'],
   });
   answered.set(target.name, (answered.get(target.name) ?? 0) + load.ok + load.failed);
   inFlight.set(target.name, (inFlight.get(target.name) ?? 0) + scenario.connections);
@@ -325,7 +346,11 @@ async function bench(): Promise<void> {
         `after a ${plan.warmS} s warm-up per target and mode, split between the two bodies; within each scenario the targets take turns in a rotating order (reversed in odd rounds). ` +
         'The load generator (autocannon, in the bench process) and the upstream emulator share the cores with the target. ' +
         `Request bodies: a ${requestBody('chat', false).length}-byte chat request (system and user message, temperature, top_p, max_tokens, user), ` +
-        `and a ${requestBody('conversation', false).length}-byte conversation (20 user turns, three tools with JSON schemas, a tool call and its result). ` +
+        `and a ${requestBody('conversation', false).length}-byte conversation (20 user turns, three tools with JSON schemas, a tool call and its result)` +
+        `${scenarios.some((scenario) => scenario.body === 'small') ? `; "0.2 KB body" is the ${requestBody('small', false).length}-byte one the bench sent before issue 13` : ''}. ` +
+        (flags['unique-bodies']
+          ? 'Every request body carries a fresh id in its last message (autocannon idReplacement): no two alike. '
+          : '') +
         '"floor-bytes" is a bare node:http + undici proxy that forwards bytes; "floor-parse" (the parse floor) also JSON.parses and re-serialises the request body. ' +
         `Switchboard runs \`node ${flags.source ? 'src/cli/main.ts' : 'dist/cli/main.js'} serve --config <file> --port N\`${flags.source ? ' (from its sources, stripped at load)' : ' (built by `npm run build` at the start)'}: ` +
         '`switchboard-defaults` with a config naming only the provider (request log at `info` on stdout, which is a file; usage ledger on), the others with `server.logLevel: warn`. ' +
@@ -348,7 +373,7 @@ async function bench(): Promise<void> {
   const report = renderReport(results);
   process.stdout.write(`\n${report}\n`);
   mkdirSync(join(benchDir, 'results'), { recursive: true });
-  const file = join(benchDir, 'results', flags.quick ? 'quick.md' : 'latest.md');
+  const file = join(benchDir, 'results', flags.out ?? (flags.quick ? 'quick.md' : 'latest.md'));
   writeFileSync(file, report);
   const missed = checks(results).filter((check) => !check.pass).length;
   log(`wrote ${file}; ${missed === 0 ? 'every target met' : `${missed} target(s) missed`}`);

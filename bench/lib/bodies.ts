@@ -1,11 +1,15 @@
 // The request bodies the load sends, shaped like what applications send: `chat`, a system and a
 // user message with sampling parameters (about 0.6 KB), and `conversation`, a long support
 // conversation (20 turns) with three tools and a tool call and its result in the history (about
-// 9 KB). Built once per (kind, stream, model) and reused; neither contains `"stream":true` or
-// `bench-slow` anywhere but where the emulator should see them.
+// 8 KB). `small` is the 0.2 KB body the bench sent before issue 13, kept to measure what the
+// body's size changes. Built once per (kind, stream, model) and reused; none contains
+// `"stream":true` or `bench-slow` anywhere but where the emulator should see them.
 
-export type BodyKind = 'chat' | 'conversation';
-export const bodyKinds: readonly BodyKind[] = ['chat', 'conversation'];
+export type BodyKind = 'chat' | 'conversation' | 'small';
+export const bodyKinds: readonly BodyKind[] = ['chat', 'conversation', 'small'];
+
+/** autocannon's `idReplacement` puts a fresh id wherever this appears, so that no two bodies are equal. */
+export const uniqueIdToken = '[<id>]';
 
 const systemPrompt =
   'You are the support assistant of Northwind Outfitters, an online shop for hiking and camping gear. ' +
@@ -162,6 +166,19 @@ const lateTurns: Array<[string, string]> = [
   ],
 ];
 
+function small(model: string, stream: boolean): object {
+  return {
+    model,
+    messages: [
+      { role: 'system', content: 'You are a terse assistant.' },
+      { role: 'user', content: 'Name a fox that jumps over a dog, in twenty words or fewer.' },
+    ],
+    max_tokens: 64,
+    temperature: 0.2,
+    ...(stream && { stream: true }),
+  };
+}
+
 function conversation(model: string, stream: boolean): object {
   const messages: object[] = [{ role: 'system', content: `${systemPrompt} Use the tools when an order or stock is involved.` }];
   for (const [question, answer] of turns)
@@ -218,13 +235,20 @@ function conversation(model: string, stream: boolean): object {
 }
 
 const built = new Map<string, string>();
+const makers: Record<BodyKind, (model: string, stream: boolean) => object> = { chat, conversation, small };
 
-/** The JSON text of a request body of `kind`, streaming or not, for `model`. */
-export function requestBody(kind: BodyKind, stream: boolean, model = 'bench-model'): string {
-  const key = `${kind}/${stream}/${model}`;
+/**
+ * The JSON text of a request body of `kind`, streaming or not, for `model`; with `unique`, the last
+ * message starts with autocannon's id token (`uniqueIdToken`), replaced by a fresh id per request.
+ */
+export function requestBody(kind: BodyKind, stream: boolean, model = 'bench-model', unique = false): string {
+  const key = `${kind}/${stream}/${model}/${unique}`;
   let body = built.get(key);
   if (body === undefined) {
-    body = JSON.stringify(kind === 'chat' ? chat(model, stream) : conversation(model, stream));
+    const request = makers[kind](model, stream) as { messages: Array<{ content: string }> };
+    const last = request.messages.at(-1) as { content: string };
+    if (unique) last.content = `${uniqueIdToken} ${last.content}`;
+    body = JSON.stringify(request);
     built.set(key, body);
   }
   return body;

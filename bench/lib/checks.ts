@@ -1,7 +1,7 @@
 // Issue 13's targets for Switchboard at its shipped defaults, against the parse floor, as pass/miss
 // lines; then the variants' own (Redis, hedging, an open status page, the ledger, the request log)
 // and the library's.
-import { type Cell, cellKey, type Results, type Scenario, scenarioName } from './results.ts';
+import { bodyLabel, type Cell, cellKey, type Results, type Scenario, scenarioName } from './results.ts';
 import type { TargetName } from './targets.ts';
 
 export interface Check {
@@ -30,7 +30,8 @@ export function checks(results: Results): Check[] {
       const floor = get(scenario, floorTarget);
       return gateway && floor ? [{ scenario, value: value(gateway) / value(floor) }] : [];
     });
-  const where = (scenario: Scenario) => `${scenario.connections}${scenario.body === 'chat' ? '' : ' (8 KB conversation)'}`;
+  const where = (scenario: Scenario) =>
+    `${scenario.connections}${scenario.body === 'chat' ? '' : ` (${bodyLabel(scenario.body).slice(2)})`}`;
 
   for (const [mode, limit] of [
     ['json', 1.2],

@@ -9,6 +9,8 @@ export interface LoadOptions {
   body: string;
   connections: number;
   durationS: number;
+  /** Replace `[<id>]` in the body with a fresh id per request (autocannon's idReplacement). */
+  uniqueBodies?: boolean;
 }
 
 export interface LoadResult {
@@ -43,6 +45,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     // autocannon checks its stop flag once per sample interval (default 1 s): sample finely so runs end on time.
     sampleInt: 100,
     timeout: 10,
+    idReplacement: options.uniqueBodies ?? false,
   });
   instance.on('response', (_client, status, _bytes, ms) => {
     if (status >= 200 && status < 300) latencies.push(ms);

@@ -61,7 +61,12 @@ export interface Results {
   requestLog: Partial<Record<TargetName, Counted>>;
 }
 
-export const bodyLabel = (body: BodyKind) => (body === 'chat' ? '' : ', 8 KB conversation with tools');
+const bodyLabels: Record<BodyKind, string> = {
+  chat: '',
+  conversation: ', 8 KB conversation with tools',
+  small: ', 0.2 KB body (before issue 13)',
+};
+export const bodyLabel = (body: BodyKind) => bodyLabels[body];
 export const cellKey = (scenario: Scenario, target: TargetName) =>
   `${scenario.mode}/${scenario.body}/${scenario.connections}/${target}`;
 export const scenarioName = (scenario: Scenario) =>

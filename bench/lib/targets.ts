@@ -16,6 +16,8 @@ export type TargetName =
   | 'floor-parse'
   | 'switchboard-defaults'
   | 'switchboard-warn'
+  | 'switchboard-defaults-pipe'
+  | 'switchboard-warn-source'
   | 'switchboard-no-ledger'
   | 'switchboard-redis'
   | 'switchboard-hedged'
@@ -28,6 +30,8 @@ export const targetNames: TargetName[] = [
   'floor-parse',
   'switchboard-defaults',
   'switchboard-warn',
+  'switchboard-defaults-pipe',
+  'switchboard-warn-source',
   'switchboard-no-ledger',
   'switchboard-redis',
   'switchboard-hedged',
@@ -46,14 +50,17 @@ export const defaultTargets: readonly TargetName[] = [
 ];
 /**
  * Switchboard with the shipped defaults (a config naming nothing but the provider: request log at
- * `info` to stdout, which goes to a file; state in memory; usage ledger on), and at `logLevel: warn`
- * in several forms: as it is, without its ledger, with its state in Redis, with a second provider to
+ * `info` to stdout, which goes to a file; state in memory; usage ledger on), the same with stdout a
+ * pipe the bench drains, and at `logLevel: warn` in several forms: as it is, from its TypeScript
+ * sources (what the bench ran before issue 13), without its ledger, with its state in Redis, with a second provider to
  * hedge to (hedging on by default, and off: what hedging costs a stream when no hedge fires), and
  * with the dashboard's live feed held open.
  */
 export const switchboardTargets: readonly TargetName[] = [
   'switchboard-defaults',
   'switchboard-warn',
+  'switchboard-defaults-pipe',
+  'switchboard-warn-source',
   'switchboard-no-ledger',
   'switchboard-redis',
   'switchboard-hedged',
@@ -155,15 +162,15 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
     const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
     configDirectories.push(directory);
     const file = join(directory, 'switchboard.yaml');
-    const cli = switchboardCli(options.fromSource);
+    const cli = switchboardCli(options.fromSource || name === 'switchboard-warn-source');
     if (!existsSync(cli)) throw new Error(`${cli} is missing (npm run build)`);
     const args = [...(options.switchboardNodeFlags ?? []), cli, 'serve', '--config', file, '--port', String(port)];
     const url = `http://127.0.0.1:${port}${chatPath}`;
-    if (name === 'switchboard-defaults') {
+    if (name === 'switchboard-defaults' || name === 'switchboard-defaults-pipe') {
       // Run from its own directory, where the default ledger (switchboard-usage.db) lands, with stdout
-      // to a file as `switchboard serve > requests.log` would have it.
+      // to a file as `switchboard serve > requests.log` would have it (or a pipe the bench drains).
       writeFileSync(file, defaultsConfig(emulator.origin));
-      const logPath = join(directory, 'requests.log');
+      const logPath = name === 'switchboard-defaults' ? join(directory, 'requests.log') : undefined;
       child = startChild(name, process.execPath, args, { cwd: directory, stdoutFile: logPath });
       await waitForPort(child, port);
       return { name, url, headers, child, ledgerPath: join(directory, 'switchboard-usage.db'), logPath } satisfies Target;
