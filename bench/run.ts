@@ -51,7 +51,7 @@ const { values: flags } = parseArgs({
     bodies: { type: 'string' },
     /** Connection counts instead of the plan's, comma-separated (e.g. `16,64`). */
     connections: { type: 'string' },
-    /** No two request bodies alike: autocannon puts a fresh id in the last message of each. */
+    /** Each scenario also with no two request bodies alike (autocannon puts a fresh id in the last message of each). */
     'unique-bodies': { type: 'boolean', default: false },
     /** The report's file name under bench/results/ (default latest.md, or quick.md with --quick). */
     out: { type: 'string' },
@@ -99,7 +99,7 @@ const chosenBodies = listed(flags.bodies)?.filter((entry): entry is BodyKind => 
 const chosenConnections = listed(flags.connections)
   ?.map(Number)
   .filter((count) => count >= 1);
-const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode): Scenario[] =>
+const plainScenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode): Scenario[] =>
   chosenBodies === undefined && chosenConnections === undefined
     ? [
         ...[1, 16, 64].map((connections): Scenario => ({ mode, body: 'chat', connections })),
@@ -109,6 +109,9 @@ const scenarios: Scenario[] = (['json', 'sse'] as const).flatMap((mode): Scenari
         (chosenConnections ?? [1, 16, 64]).map((connections): Scenario => ({ mode, body, connections })),
       ),
 );
+const scenarios = flags['unique-bodies']
+  ? plainScenarios.flatMap((scenario) => [scenario, { ...scenario, unique: true }])
+  : plainScenarios;
 
 function installDependencies(): void {
   const needed = ['autocannon', 'undici', '@portkey-ai/gateway'].map((name) =>
@@ -218,10 +221,10 @@ async function measure(target: Target, scenario: Scenario, upstreamPid: number, 
   const load = await runLoad({
     url: target.url,
     headers: target.headers,
-    body: requestBody(scenario.body, scenario.mode === 'sse', 'bench-model', flags['unique-bodies']),
+    body: requestBody(scenario.body, scenario.mode === 'sse', 'bench-model', scenario.unique),
     connections: scenario.connections,
     durationS,
-    uniqueBodies: flags['unique-bodies'],
+    uniqueBodies: scenario.unique ?? false,
   });
   answered.set(target.name, (answered.get(target.name) ?? 0) + load.ok + load.failed);
   inFlight.set(target.name, (inFlight.get(target.name) ?? 0) + scenario.connections);
@@ -349,7 +352,7 @@ async function bench(): Promise<void> {
         `and a ${requestBody('conversation', false).length}-byte conversation (20 user turns, three tools with JSON schemas, a tool call and its result)` +
         `${scenarios.some((scenario) => scenario.body === 'small') ? `; "0.2 KB body" is the ${requestBody('small', false).length}-byte one the bench sent before issue 13` : ''}. ` +
         (flags['unique-bodies']
-          ? 'Every request body carries a fresh id in its last message (autocannon idReplacement): no two alike. '
+          ? 'In the scenarios marked "no two bodies alike", every request body carries a fresh id in its last message (autocannon idReplacement). '
           : '') +
         '"floor-bytes" is a bare node:http + undici proxy that forwards bytes; "floor-parse" (the parse floor) also JSON.parses and re-serialises the request body. ' +
         `Switchboard runs \`node ${flags.source ? 'src/cli/main.ts' : 'dist/cli/main.js'} serve --config <file> --port N\`${flags.source ? ' (from its sources, stripped at load)' : ' (built by `npm run build` at the start)'}: ` +

@@ -7,6 +7,8 @@ export interface Scenario {
   mode: 'json' | 'sse';
   body: BodyKind;
   connections: number;
+  /** Every request's body different (a fresh id in its last message), not one body sent again and again. */
+  unique?: boolean;
 }
 
 /** One target in one scenario, summed or taken as medians over the rounds. */
@@ -68,7 +70,7 @@ const bodyLabels: Record<BodyKind, string> = {
 };
 export const bodyLabel = (body: BodyKind) => bodyLabels[body];
 export const cellKey = (scenario: Scenario, target: TargetName) =>
-  `${scenario.mode}/${scenario.body}/${scenario.connections}/${target}`;
+  `${scenario.mode}/${scenario.body}${scenario.unique ? '+unique' : ''}/${scenario.connections}/${target}`;
 export const scenarioName = (scenario: Scenario) =>
   `${scenario.mode === 'json' ? 'JSON' : 'SSE (20 chunks)'}${bodyLabel(scenario.body)}, ` +
-  `${scenario.connections} connection${scenario.connections === 1 ? '' : 's'}`;
+  `${scenario.connections} connection${scenario.connections === 1 ? '' : 's'}${scenario.unique ? ', no two bodies alike' : ''}`;
