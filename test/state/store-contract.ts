@@ -269,7 +269,7 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
           1000,
           at + 5000,
           { 'p/m': { requests: 1, errors: 0, latencyBins: [], firstTokenBins: [] } },
-          Date.now() + 1500,
+          Date.now() + 3000,
         );
         const kept = async () => (await mine.read(1000, [at + 5000])).size === 1;
         const waitFor = async (check: () => Promise<boolean>, withinMs: number) => {
@@ -277,9 +277,9 @@ export function describeStateStore(name: string, create: () => Promise<StateStor
           while (!(await check()) && performance.now() < deadline) await delay(20);
           return check();
         };
-        assert.ok(await waitFor(kept, 1000), 'kept until it expires');
+        assert.ok(await waitFor(kept, 2000), 'kept until it expires');
         const expired = async () => !(await kept());
-        assert.ok(await waitFor(expired, 3000), 'gone from the backend once it expired');
+        assert.ok(await waitFor(expired, 6000), 'gone from the backend once it expired');
       });
 
       it('gives a lease to one store of the two', async () => {
