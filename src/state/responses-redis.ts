@@ -1,10 +1,10 @@
 // Stored Responses conversations in Redis, so every gateway replica can continue any of them.
 // One key per response (its JSON, expiring after the retention) and one per output item (the id
 // of its response, same expiry), for `item_reference`. Redis's own memory policy bounds the size.
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { SwitchboardError } from '../protocol/errors.ts';
 import type { OutputItem } from '../protocol/responses.ts';
-import { failFastOptions } from './redis-client.ts';
+import { failFastOptions, newRedis } from './redis-client.ts';
 import type { ResponseStore, StoredResponse } from './responses.ts';
 
 export interface RedisResponseStoreOptions {
@@ -20,7 +20,7 @@ export interface RedisResponseStoreOptions {
  */
 export function openRedisResponseStore(url: string, options: RedisResponseStoreOptions & { timeoutMs?: number }): ResponseStore {
   const timeoutMs = options.timeoutMs ?? 1000;
-  const redis = new Redis(url, failFastOptions(timeoutMs));
+  const redis = newRedis(url, failFastOptions(timeoutMs));
   // Outages are logged by the state store on the same Redis; here they surface as 503s.
   redis.on('error', () => {});
   redis.connect().catch(() => {});

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createIdleCollector } from '../../src/gateway/memory.ts';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { collectAllGarbage, createIdleCollector } from '../../src/gateway/memory.ts';
 
 async function majorCollectionsDuring(action: () => Promise<void>): Promise<number> {
   let major = 0;
@@ -43,5 +44,20 @@ describe('idle collector', () => {
     });
     collector.stop();
     assert.equal(collections, 0);
+  });
+
+  it('a collection of all garbage shrinks the young generation that a burst of allocation grew', () => {
+    const youngMb = () => (getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
+    // Objects that live across a few young collections make V8 grow its young generation.
+    let kept: object[] = [];
+    for (let index = 0; index < 2_000_000 && youngMb() < 16; index++) {
+      kept.push({ index, text: `item ${index}` });
+      if (kept.length > 50_000) kept = [];
+    }
+    kept = [];
+    const grown = youngMb();
+    assert.ok(grown >= 8, `the young generation grew to ${grown} MB only`);
+    collectAllGarbage();
+    assert.ok(youngMb() <= grown / 4, `young generation ${grown} → ${youngMb()} MB`);
   });
 });
