@@ -174,28 +174,53 @@ export function createMetrics(
     },
   });
 
+  // Every request updates these: their series are looked up once and kept (see `series`).
+  const requestsBy = series((provider, model, status) => requests.labels(provider, model, status));
+  const requestSecondsBy = series((model, stream) => requestSeconds.labels(model, stream));
+  const attemptsBy = series((provider, outcome) => attempts.labels(provider, outcome));
+  const attemptSecondsBy = series((provider, outcome) => attemptSeconds.labels(provider, outcome));
+  const firstTokenSecondsBy = series((provider) => firstTokenSeconds.labels(provider));
+
   return {
     registry,
     recordRequest({ model, provider, status, stream, seconds, attempts: tried, costUsd, recoveries }) {
-      requests.inc({ provider, model, status: String(status) });
+      requestsBy(provider, model, String(status)).inc();
       if (costUsd !== undefined && costUsd > 0) cost.inc({ provider, model }, costUsd);
       if (recoveries !== undefined && recoveries > 0) recovered.inc(recoveries);
-      requestSeconds.observe({ model, stream: stream ? 'true' : 'false' }, seconds);
+      requestSecondsBy(model, stream ? 'true' : 'false').observe(seconds);
       for (let index = 0; index < tried.length; index++) {
         const attempt = tried[index]!;
-        attempts.inc({ provider: attempt.provider, outcome: attempt.outcome });
+        attemptsBy(attempt.provider, attempt.outcome).inc();
         if (attempt.hedge) {
           hedges.inc({ provider: attempt.provider, outcome: 'started' });
           if (attempt.outcome === 'ok') hedges.inc({ provider: attempt.provider, outcome: 'won' });
         }
-        attemptSeconds.observe({ provider: attempt.provider, outcome: attempt.outcome }, attempt.latencyMs / 1000);
+        attemptSecondsBy(attempt.provider, attempt.outcome).observe(attempt.latencyMs / 1000);
         const next = tried[index + 1];
         if (next !== undefined && next.provider !== attempt.provider)
           failovers.inc({ from: attempt.provider, to: next.provider });
       }
     },
     recordFirstToken(provider, seconds) {
-      firstTokenSeconds.observe({ provider }, seconds);
+      firstTokenSecondsBy(provider).observe(seconds);
     },
+  };
+}
+
+/**
+ * A metric's series by label values, each looked up in prom-client once and then kept: its
+ * per-call lookup builds and hashes a label object. The label values are the bounded ones
+ * (configured providers and models, 'unknown', statuses, outcomes), so the cache is bounded too.
+ */
+function series<Child>(make: (...values: string[]) => Child): (...values: string[]) => Child {
+  const cache = new Map<string, Child>();
+  return (...values) => {
+    const key = values.length === 1 ? values[0]! : values.join('\u0000');
+    let child = cache.get(key);
+    if (child === undefined) {
+      child = make(...values);
+      cache.set(key, child);
+    }
+    return child;
   };
 }

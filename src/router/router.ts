@@ -427,8 +427,19 @@ export class Router {
     const run = new Run(request, this.#strategy(options), totalMs, options.signal, options.only);
     run.needs = needsOf(request);
     run.trace = this.#tracing?.startRequest(request.model, options.traceparent);
-    if (this.#state.config.routing.affinity.enabled) run.affinity = affinityKey(request, options.session);
+    if (this.#state.config.routing.affinity.enabled && this.#hasChoice(request.model)) {
+      run.affinity = affinityKey(request, options.session);
+    }
     return run;
+  }
+
+  /**
+   * Whether a request for `model` can land on more than one deployment, so that a conversation's
+   * pin can matter. With one deployment and no fallbacks it cannot: no key is hashed, nothing pinned.
+   */
+  #hasChoice(model: string): boolean {
+    const fallbacks = ownValue(this.#state.config.routing.fallbacks, model);
+    return (this.#state.byModel.get(model)?.length ?? 0) > 1 || (fallbacks !== undefined && fallbacks.length > 0);
   }
 
   #unknownModel(model: string): SwitchboardError {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { createLogger } from '../../src/gateway/logger.ts';
@@ -168,5 +169,29 @@ describe('gateway observability', () => {
     assert.deepEqual(last.headers, { authorization: '[redacted]' });
     assert.deepEqual(last.provider, { apiKey: '[redacted]' });
     assert.equal(last.apiKey, '[redacted]');
+  });
+
+  it('the default logger (to stdout) censors credential fields at any depth it looks, and copies nothing else', bounded, () => {
+    const logger = new URL('../../src/gateway/logger.ts', import.meta.url).href;
+    const script = [
+      `const { createLogger } = await import(${JSON.stringify(logger)});`,
+      "const log = await createLogger(undefined, 'info');",
+      "log.info({ headers: { authorization: 'Bearer sb-x', 'x-api-key': 'sk-w' }, provider: { apiKey: 'sk-y' }, apiKey: 'sk-z', config: { providers: { p: { apiKey: 'sk-v', baseUrl: 'http://u' } } } }, 'oops');",
+      "log.info({ reqId: 'req-1', model: 'llama', provider: 'groq', status: 200 }, 'chat completion');",
+      'log.flush();',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const [oops, request] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.deepEqual(oops!.headers, { authorization: '[redacted]', 'x-api-key': '[redacted]' });
+    assert.deepEqual(oops!.provider, { apiKey: '[redacted]' });
+    assert.equal(oops!.apiKey, '[redacted]');
+    assert.deepEqual(oops!.config, { providers: { p: { apiKey: '[redacted]', baseUrl: 'http://u' } } });
+    assert.ok(!run.stdout.includes('sk-'), run.stdout);
+    assert.equal(request!.provider, 'groq');
+    assert.equal(request!.msg, 'chat completion');
   });
 });

@@ -136,4 +136,21 @@ describe('affinity', () => {
     assert.deepEqual([a.requests.length, b.requests.length], [5, 5]);
     await router.close();
   });
+
+  it('a model with one deployment and no fallbacks pins nothing: there is no choice for a pin to keep', async () => {
+    const a = await upstream();
+    const b = await upstream();
+    const router = createRouter({
+      providers: { a: { baseUrl: a.url, models: { solo: 'm', m: 'm' } }, b: { baseUrl: b.url, models: { m: 'm' } } },
+    });
+    const talk = conversation('the moon');
+    const pinned = (request: ChatRequest) => router.store.pinned(affinityKey(request, undefined)!.key);
+    const solo = { ...talk(1), model: 'solo' };
+    await router.complete(solo);
+    assert.equal(pinned(solo), undefined);
+    const shared = talk(2);
+    await router.complete(shared);
+    assert.equal(pinned(shared), 'a/m', 'a model served twice is pinned');
+    await router.close();
+  });
 });
