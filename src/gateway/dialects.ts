@@ -2,7 +2,7 @@
 // format, so its dialect passes bodies through; Anthropic Messages (`POST /v1/messages`, for the
 // Anthropic SDK) is translated at the edge by the pure functions of providers/anthropic-inbound.ts;
 // the Responses API (`POST /v1/responses`) is responses-dialect.ts.
-import type { ChatChunk, ChatRequest } from '../protocol/chat.ts';
+import { type ChatChunk, type ChatRequest, wireText } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { anthropicErrorBody, createMessagesStreamEncoder, messagesResponseFromChat } from '../providers/anthropic-answer.ts';
 import { chatRequestFromMessages } from '../providers/anthropic-inbound.ts';
@@ -40,7 +40,8 @@ export interface Dialect {
 
 // Stateless, so every OpenAI stream shares it.
 const openaiEvents: EventEncoder = {
-  chunk: (chunk) => `data: ${JSON.stringify(chunk)}\n\n`,
+  // A chunk no one changed goes out as the text it came as: parsed once to check it, never re-serialised.
+  chunk: (chunk) => `data: ${chunk[wireText] ?? JSON.stringify(chunk)}\n\n`,
   end: () => 'data: [DONE]\n\n',
   error: errorEvent,
 };

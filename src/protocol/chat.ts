@@ -141,7 +141,23 @@ export interface ChatChunk {
   model: string;
   choices: ChunkChoice[];
   usage?: Usage | null;
+  /** The JSON text the chunk was decoded from, while the chunk is exactly that text (see `wireText`). */
+  [wireText]?: string | undefined;
   [extension: string]: unknown;
+}
+
+/**
+ * Where a decoded chunk keeps the JSON text it came as, while decoding changed nothing: an
+ * OpenAI-dialect stream writes that text out as it came instead of serialising the chunk again.
+ * Whoever changes a chunk after decoding it (a renamed model, a summed usage, a recovered stream's
+ * id) calls `chunkChanged`. A symbol, so JSON.stringify and object spreads never carry it. (A
+ * WeakMap beside the chunks cost 3 % of a stream's CPU in its set() alone, and more in GC.)
+ */
+export const wireText: unique symbol = Symbol('switchboard.wireText');
+
+/** `chunk` no longer matches the text it came as. */
+export function chunkChanged(chunk: ChatChunk): void {
+  if (chunk[wireText] !== undefined) chunk[wireText] = undefined;
 }
 
 /** True when a chunk carries something the caller sees: text, a tool call, a refusal or a finish. */

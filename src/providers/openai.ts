@@ -1,6 +1,6 @@
 // The OpenAI Chat Completions wire protocol, spoken by OpenAI and by every
 // OpenAI-compatible vendor (Groq, Together, OpenRouter, Mistral, vLLM, Ollama, …).
-import type { ChatChunk, ChatRequest, ChatResponse, ChunkDelta } from '../protocol/chat.ts';
+import { type ChatChunk, type ChatRequest, type ChatResponse, type ChunkDelta, wireText } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { type Adapter, baseHeaders, type SseEvent, type StreamState, type Target, type WireResponse } from './adapter.ts';
 import { excerpt, malformed, upstreamError } from './failure.ts';
@@ -60,14 +60,18 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
       state.malformed += 1;
       return [];
     }
-    if (state.fixes.nulls || state.fixes.eos) fixChunk(parsed, state.fixes);
+    const fixed = state.fixes.nulls || state.fixes.eos;
+    if (fixed) fixChunk(parsed, state.fixes);
+    let normalized = false;
     for (const choice of parsed.choices) {
-      normalizeDelta(choice?.delta);
+      normalized = normalizeDelta(choice?.delta) || normalized;
       const wrong = wrongField(choice?.delta);
       // Passed on, a delta of the wrong types is a broken answer that looks whole ("[object Object]"
       // arguments, a number dropped as text): the stream fails here and is continued or failed over.
       if (wrong !== undefined) throw malformed(state.provider, `a chunk's ${wrong} has the wrong type`);
     }
+    // Unchanged, it can go out as the bytes that came; a data field of several lines cannot (SSE framing).
+    if (!fixed && !normalized && !data.includes('\n')) parsed[wireText] = data;
     return [parsed];
   },
 };
@@ -75,16 +79,23 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
 /**
  * Brings a vendor's delta to OpenAI's shape where clients depend on it: Mistral sends a
  * whole tool call without `index` or `type`, and magistral sends `content` as an array of
- * thinking and text blocks. Everything else passes through untouched.
+ * thinking and text blocks. Everything else passes through untouched. Says whether it changed anything.
  */
-function normalizeDelta(delta: ChunkDelta | undefined): void {
-  if (delta === undefined || delta === null) return;
+function normalizeDelta(delta: ChunkDelta | undefined): boolean {
+  if (delta === undefined || delta === null) return false;
+  let changed = false;
   const calls = delta.tool_calls;
   if (Array.isArray(calls)) {
     for (const [position, call] of calls.entries()) {
       if (call === null || typeof call !== 'object') continue;
-      if (call.index === undefined) call.index = position;
-      if (call.type === undefined && call.id) call.type = 'function';
+      if (call.index === undefined) {
+        call.index = position;
+        changed = true;
+      }
+      if (call.type === undefined && call.id) {
+        call.type = 'function';
+        changed = true;
+      }
     }
   }
   const content: unknown = delta.content;
@@ -93,7 +104,9 @@ function normalizeDelta(delta: ChunkDelta | undefined): void {
       .filter((part): part is { type: 'text'; text: string } => part?.type === 'text' && typeof part.text === 'string')
       .map((part) => part.text)
       .join('');
+    changed = true;
   }
+  return changed;
 }
 
 // The delta field that is not what OpenAI sends (content a string, tool calls a list of objects

@@ -2,7 +2,7 @@
 // eventsource-parser handles comments (`: OPENROUTER PROCESSING`), CRLF, multi-line
 // `data`, and lines split across packets; this file only adapts it to async iteration
 // and bounds what it may hold: a line that never ends must not grow the heap.
-import { createParser } from 'eventsource-parser';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { SseEvent } from './adapter.ts';
 import { malformed } from './failure.ts';
 
@@ -16,38 +16,83 @@ export interface ReadEventsOptions {
 const defaultMaxEventBytes = 1024 * 1024;
 
 /**
- * Yields the events of an SSE body as they complete. A final event without its blank line is still
+ * The events of an SSE body as they complete. A final event without its blank line is still
  * delivered. An event longer than `maxEventBytes` throws a malformed-answer SwitchboardError.
+ * Leaving early (`return()`) returns the body's iterator too.
  */
-export async function* readEvents(
+export function readEvents(
   body: AsyncIterable<Uint8Array | string>,
   options: ReadEventsOptions = { provider: 'upstream' },
-): AsyncGenerator<SseEvent> {
-  const maxEventBytes = options.maxEventBytes ?? defaultMaxEventBytes;
-  let pending: SseEvent[] = [];
-  let overflowed = false;
-  const parser = createParser({
-    maxBufferSize: maxEventBytes,
-    onEvent(message) {
-      pending.push({ event: message.event, data: message.data });
-    },
-    onError(error) {
-      if (error.type === 'max-buffer-size-exceeded') overflowed = true;
-    },
-  });
-  const decoder = new TextDecoder();
-  for await (const piece of body) {
-    parser.feed(typeof piece === 'string' ? piece : decoder.decode(piece, { stream: true }));
-    if (overflowed) throw malformed(options.provider, `a stream event longer than ${maxEventBytes} bytes`);
-    if (pending.length > 0) {
-      const ready = pending;
-      pending = [];
-      yield* ready;
+): AsyncIterableIterator<SseEvent> {
+  return new EventReader(body[Symbol.asyncIterator](), options.provider, options.maxEventBytes ?? defaultMaxEventBytes);
+}
+
+// An iterator written out rather than an async generator: one promise per event and none of a
+// generator's queue. A stream passes every chunk through each layer between the socket and the
+// client (measured: one generator layer less is 2-3 % of a stream's CPU).
+class EventReader implements AsyncIterableIterator<SseEvent> {
+  readonly #source: AsyncIterator<Uint8Array | string>;
+  readonly #provider: string;
+  readonly #maxEventBytes: number;
+  readonly #parser: EventSourceParser;
+  readonly #decoder = new TextDecoder();
+  #ready: SseEvent[] = [];
+  #next = 0;
+  #ended = false;
+  #overflowed = false;
+
+  constructor(source: AsyncIterator<Uint8Array | string>, provider: string, maxEventBytes: number) {
+    this.#source = source;
+    this.#provider = provider;
+    this.#maxEventBytes = maxEventBytes;
+    this.#parser = createParser({
+      maxBufferSize: maxEventBytes,
+      onEvent: (message) => {
+        this.#ready.push({ event: message.event, data: message.data });
+      },
+      onError: (error) => {
+        if (error.type === 'max-buffer-size-exceeded') this.#overflowed = true;
+      },
+    });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<SseEvent>> {
+    for (;;) {
+      if (this.#next < this.#ready.length) return { value: this.#ready[this.#next++]!, done: false };
+      if (this.#ended) return { value: undefined, done: true };
+      this.#ready = [];
+      this.#next = 0;
+      const piece = await this.#source.next();
+      if (piece.done) {
+        // The body ended cleanly: a last event without its blank line is still an event
+        // (a cut body never gets here; the transport throws instead).
+        this.#ended = true;
+        this.#feed(`${this.#decoder.decode()}\n\n`);
+      } else {
+        const value = piece.value;
+        this.#feed(typeof value === 'string' ? value : this.#decoder.decode(value, { stream: true }));
+      }
     }
   }
-  // The body ended cleanly: a last event without its blank line is still an event
-  // (a cut body never gets here; the transport throws instead).
-  parser.feed(`${decoder.decode()}\n\n`);
-  if (overflowed) throw malformed(options.provider, `a stream event longer than ${maxEventBytes} bytes`);
-  yield* pending;
+
+  async return(): Promise<IteratorResult<SseEvent>> {
+    this.#ended = true;
+    this.#ready = [];
+    await this.#source.return?.();
+    return { value: undefined, done: true };
+  }
+
+  #feed(text: string): void {
+    this.#parser.feed(text);
+    if (this.#overflowed) {
+      this.#ended = true;
+      // As a for-await loop would on a throw in its body: the source is let go of.
+      this.#source.return?.()?.catch(() => {});
+      throw malformed(this.#provider, `a stream event longer than ${this.#maxEventBytes} bytes`);
+    }
+  }
 }

@@ -94,7 +94,7 @@ export class Transport {
         status: response.statusCode,
         headers: flattenHeaders(response.headers),
         // Leaving the loop early must not destroy the body: `release()` or an abort decides.
-        body: guardBody(body.iterator({ destroyOnReturn: false }), options),
+        body: guardBody(body.iterator({ destroyOnReturn: false })[Symbol.asyncIterator](), options),
         release: () => {
           body.dump().catch(() => {});
         },
@@ -135,15 +135,26 @@ export class Transport {
   }
 }
 
-async function* guardBody(body: AsyncIterable<Uint8Array>, options: SendOptions): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } catch (thrown) {
+/**
+ * The body's chunks, its failures classified as this provider's (a break in the middle of the
+ * body, not a refused connection). A plain iterator, not a generator: one layer less per chunk.
+ */
+function guardBody(body: AsyncIterator<Uint8Array>, options: SendOptions): AsyncIterableIterator<Uint8Array> {
+  const fail = (thrown: unknown): never => {
     const error = transportError(thrown, options);
     if (error.kind !== 'connect') throw error;
-    // The headers came, so this is a break in the middle of the body, not a refused connection.
     throw error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' });
-  }
+  };
+  return {
+    next: () => body.next().catch(fail),
+    return: async () => {
+      await body.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
 }
 
 type Body = AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown; text(): Promise<string> };

@@ -3,7 +3,7 @@
 // taken, by asking for the rest explicitly (the text as the assistant's partial turn, then an
 // instruction to go on exactly where it stopped). Either way what comes back is appended: a real
 // model rarely says the same thing twice word for word, so a restart cannot be matched.
-import type { ChatChunk, ChatRequest } from '../protocol/chat.ts';
+import { type ChatChunk, type ChatRequest, chunkChanged } from '../protocol/chat.ts';
 
 /** How a continuation attempt picks up from text the caller already has. */
 export interface Continuation {
@@ -52,6 +52,7 @@ export function dropEcho(delivered: string, chunks: ChatChunk[]): void {
     if (delta === undefined || typeof delta.content !== 'string') continue;
     const cut = Math.min(echo, delta.content.length);
     delta.content = delta.content.slice(cut);
+    chunkChanged(chunk);
     echo -= cut;
   }
 }

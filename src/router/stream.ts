@@ -8,7 +8,7 @@
 // continue, the error is thrown from the iterator: no finish_reason is invented and the
 // caller never sees a clean end after a failure.
 import type { Config } from '../config/schema.ts';
-import { type ChatChunk, hasContent, type Usage } from '../protocol/chat.ts';
+import { type ChatChunk, chunkChanged, hasContent, type Usage } from '../protocol/chat.ts';
 import { type Attempt, SwitchboardError } from '../protocol/errors.ts';
 import { excerpt } from '../protocol/redact.ts';
 import type { SseEvent, StreamState } from '../providers/adapter.ts';
@@ -202,7 +202,7 @@ export async function openSegment(
         throw streamError(provider.name, 'stream_incomplete', 'stream ended before any content');
       }
       for (const chunk of provider.adapter.decodeEvent(next.value, segment.state)) {
-        if (rename) chunk.model = model;
+        if (rename) renameChunk(chunk, model);
         segment.buffered.push(chunk);
         if (!instruct) primed ||= hasContent(chunk);
         else {
@@ -262,14 +262,18 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
             // A continuation speaks as the original stream: same id, no second role, no empty chunks.
             chunk.id = identity.id;
             chunk.created = identity.created;
+            chunkChanged(chunk);
             for (const choice of chunk.choices) delete choice.delta.role;
             if (!hasContent(chunk) && !chunk.usage) continue;
           }
-          if (rename) chunk.model = result.model;
+          if (rename) renameChunk(chunk, result.model);
           if (chunk.usage) {
             segmentUsage = chunk.usage;
             result.costUsd = addCost(costBefore, context.noteUsage(segment.deployment, chunk.usage));
-            chunk.usage = addUsage(usageBefore, chunk.usage);
+            if (usageBefore !== undefined) {
+              chunk.usage = addUsage(usageBefore, chunk.usage);
+              chunkChanged(chunk);
+            }
             result.usage = chunk.usage;
           }
           for (const choice of chunk.choices) {
@@ -326,6 +330,12 @@ export async function* relay(result: StreamResult, { first, run, context }: Rela
     });
     run.finish();
   }
+}
+
+function renameChunk(chunk: ChatChunk, model: string): void {
+  if (chunk.model === model) return;
+  chunk.model = model;
+  chunkChanged(chunk);
 }
 
 function endError(error: SwitchboardError, run: Run, duringToolCall: boolean): SwitchboardError {

@@ -23,6 +23,27 @@ describe('gateway streams', () => {
     assert.equal(text, words.join(' '));
   });
 
+  it('passes an unchanged chunk on as the bytes it came as; a chunk the gateway changes is written anew', bounded, async (t) => {
+    // Field order, spacing and an extension field that a parse and re-serialise would all change.
+    const raw = [
+      '{"choices":[{"index":0,"delta":{"role":"assistant","content":"Hi"},"finish_reason":null}], "id":"c1","object":"chat.completion.chunk","created":7,"model":"m-1","x_vendor":{"n":1.50}}',
+      '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}], "id":"c1","object":"chat.completion.chunk","created":7,"model":"m-1"}',
+    ];
+    const sse = raw.map((data) => `data: ${data}\n\n`);
+    const first = await upstream(t, [{ sse }, { sse }]);
+    const asIs = await gateway(t, providersFor([first.url]));
+    assert.deepEqual(events(await (await post(asIs, { ...hello, stream: true })).text()), [...raw, '[DONE]']);
+    // responseModel: generic renames the model in every chunk: those are serialised again.
+    const renamed = await gateway(t, providersFor([first.url], { routing: { responseModel: 'generic' } }));
+    const payloads = events(await (await post(renamed, { ...hello, stream: true })).text());
+    assert.equal(payloads.length, 3);
+    assert.deepEqual(
+      payloads.slice(0, 2).map((payload) => JSON.parse(payload).model),
+      [hello.model, hello.model],
+    );
+    assert.equal(JSON.parse(payloads[0]!).x_vendor.n, 1.5);
+  });
+
   it('ends a stream cut mid-way with one error event and no [DONE]', bounded, async (t) => {
     const first = await upstream(t, [{ sse: textChunks('one two three four five'), cutAfter: 3 }]);
     const switchboard = await gateway(t, providersFor([first.url], noRecovery));

@@ -1,6 +1,7 @@
 // The OpenAI wire protocol, against fixtures written from OpenAI's, Groq's and OpenRouter's API references.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { wireText } from '../../src/protocol/chat.ts';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
 import type { Target } from '../../src/providers/adapter.ts';
 import { openaiAdapter } from '../../src/providers/openai.ts';
@@ -210,7 +211,9 @@ describe('openai adapter', () => {
       model: 'x',
       choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }],
     };
-    assert.deepEqual(openaiAdapter.decodeEvent({ event: undefined, data: JSON.stringify(chunk) }, state), [chunk]);
+    const data = JSON.stringify(chunk);
+    // Decoded unchanged, the chunk keeps the text it came as, to be written out as it is.
+    assert.deepEqual(openaiAdapter.decodeEvent({ event: undefined, data }, state), [{ ...chunk, [wireText]: data }]);
     assert.deepEqual(openaiAdapter.decodeEvent({ event: undefined, data: '{"id":"c","choi' }, state), []);
     assert.equal(state.malformed, 1);
     assert.deepEqual(openaiAdapter.decodeEvent({ event: undefined, data: '[DONE]' }, state), []);
