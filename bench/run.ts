@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string' },
     /** Each scenario also with no two request bodies alike (autocannon puts a fresh id in the last message of each). */
     'unique-bodies': { type: 'boolean', default: false },
-    /** The report's file name under bench/results/ (default latest.md, or quick.md with --quick). */
+    /** The report's file, under bench/results/ unless absolute (default latest.md, or quick.md with --quick). */
     out: { type: 'string' },
   },
 });
@@ -376,7 +376,7 @@ async function bench(): Promise<void> {
   const report = renderReport(results);
   process.stdout.write(`\n${report}\n`);
   mkdirSync(join(benchDir, 'results'), { recursive: true });
-  const file = join(benchDir, 'results', flags.out ?? (flags.quick ? 'quick.md' : 'latest.md'));
+  const file = resolve(benchDir, 'results', flags.out ?? (flags.quick ? 'quick.md' : 'latest.md'));
   writeFileSync(file, report);
   const missed = checks(results).filter((check) => !check.pass).length;
   log(`wrote ${file}; ${missed === 0 ? 'every target met' : `${missed} target(s) missed`}`);
