@@ -88,6 +88,7 @@ export class RedisStore implements StateStore {
   readonly #sweep = new Set<string>();
   #nextBeatAt = 0;
   #nextSweepAt = 0;
+  #nextHealAt = 0;
   /** Health writes on their way, awaited on close. */
   readonly #writes = new Set<Promise<void>>();
   /** The flush on its way, if any. */
@@ -335,12 +336,25 @@ export class RedisStore implements StateStore {
    */
   #tick(): void {
     const now = Date.now();
+    if (!this.#connected) this.#heal(now);
     if (this.#connected && now >= this.#nextBeatAt) this.#beat(now);
     if (this.#connected && now >= this.#nextSweepAt) {
       this.#nextSweepAt = now + sweepMs;
       for (const [id, copy] of this.#records) if (copy.shared.inflight > 0) this.#sweep.add(id);
     }
     void this.#flush();
+  }
+
+  /**
+   * A command that timed out (Redis stalled: a slow script, a fork, a full disk) marks the store
+   * unreachable while both connections stay up, so no 'ready' event will come to rejoin it: it
+   * tries from here, once a second at most, whenever both connections say they are ready.
+   */
+  #heal(now: number): void {
+    if (this.#closed || now < this.#nextHealAt) return;
+    if (this.#client.status !== 'ready' || this.#subscriber.status !== 'ready') return;
+    this.#nextHealAt = now + beatMs;
+    void this.#sync();
   }
 
   #beat(now: number): void {
