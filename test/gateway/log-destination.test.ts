@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { createLogDestination } from '../../src/gateway/log-destination.ts';
 
 function flushed(destination: ReturnType<typeof createLogDestination>): Promise<void> {
@@ -24,6 +25,27 @@ describe('log destination', () => {
       assert.deepEqual(lines.slice(0, 2), ['{"line":0}', '{"line":1}']);
       assert.equal(lines.at(-1), '{"line":999}');
       assert.deepEqual(problems, []);
+    } finally {
+      closeSync(fd);
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('lines go out together within a short window without a flush; flush writes at once', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'switchboard-log-'));
+    const file = join(dir, 'log');
+    const fd = openSync(file, 'w');
+    try {
+      const destination = createLogDestination({ fd });
+      for (let index = 0; index < 100; index++) destination.write(`{"line":${index}}\n`);
+      // Held for the batch: nothing is written in the same turn.
+      assert.equal(readFileSync(file, 'utf8'), '');
+      const until = performance.now() + 2000;
+      while (readFileSync(file, 'utf8').split('\n').length < 101 && performance.now() < until) await delay(5);
+      assert.equal(readFileSync(file, 'utf8').trimEnd().split('\n').length, 100, 'every line out without a flush');
+      destination.write('{"last":true}\n');
+      await flushed(destination);
+      assert.equal(readFileSync(file, 'utf8').trimEnd().split('\n').at(-1), '{"last":true}');
     } finally {
       closeSync(fd);
       await rm(dir, { recursive: true, force: true });
