@@ -81,8 +81,20 @@ export function createLogDestination(options: LogDestinationOptions): LogDestina
         return;
       }
       current = buffer.subarray(written);
-      pump();
+      // The rest of this batch, or what a flush waits for, goes now; new lines wait for their own batch.
+      if (current.length > 0 || waiters.length > 0 || pendingBytes >= batchBytes) pump();
+      else {
+        writing = false;
+        if (pending.length > 0) later();
+      }
     });
+  };
+
+  const later = () => {
+    if (waiting !== undefined) return;
+    // Unref'd: lines waiting for their batch must not keep the process alive; close flushes them.
+    waiting = setTimeout(pump, batchMs);
+    waiting.unref();
   };
 
   return {
@@ -97,11 +109,7 @@ export function createLogDestination(options: LogDestinationOptions): LogDestina
       pendingBytes += bytes;
       if (writing) return;
       if (pendingBytes >= batchBytes) pump();
-      else if (waiting === undefined) {
-        // Unref'd: lines waiting for their batch must not keep the process alive; close flushes them.
-        waiting = setTimeout(pump, batchMs);
-        waiting.unref();
-      }
+      else later();
     },
     flush(callback) {
       if (!writing && waiting === undefined) return callback();
