@@ -175,52 +175,59 @@ export function createMetrics(
   });
 
   // Every request updates these: their series are looked up once and kept (see `series`).
-  const requestsBy = series((provider, model, status) => requests.labels(provider, model, status));
-  const requestSecondsBy = series((model, stream) => requestSeconds.labels(model, stream));
-  const attemptsBy = series((provider, outcome) => attempts.labels(provider, outcome));
-  const attemptSecondsBy = series((provider, outcome) => attemptSeconds.labels(provider, outcome));
-  const firstTokenSecondsBy = series((provider) => firstTokenSeconds.labels(provider));
+  const requestsBy = series<Counter.Internal>();
+  const requestSecondsBy = series<Histogram.Internal<string>>();
+  const attemptsBy = series<Counter.Internal>();
+  const attemptSecondsBy = series<Histogram.Internal<string>>();
+  const firstTokenSecondsBy = series<Histogram.Internal<string>>();
 
   return {
     registry,
     recordRequest({ model, provider, status, stream, seconds, attempts: tried, costUsd, recoveries }) {
-      requestsBy(provider, model, String(status)).inc();
+      const requestKey = `${provider}\u0000${model}\u0000${status}`;
+      (requestsBy.get(requestKey) ?? requestsBy.keep(requestKey, requests.labels(provider, model, String(status)))).inc();
       if (costUsd !== undefined && costUsd > 0) cost.inc({ provider, model }, costUsd);
       if (recoveries !== undefined && recoveries > 0) recovered.inc(recoveries);
-      requestSecondsBy(model, stream ? 'true' : 'false').observe(seconds);
+      const streamed = stream ? 'true' : 'false';
+      const secondsKey = `${model}\u0000${streamed}`;
+      (requestSecondsBy.get(secondsKey) ?? requestSecondsBy.keep(secondsKey, requestSeconds.labels(model, streamed))).observe(
+        seconds,
+      );
       for (let index = 0; index < tried.length; index++) {
         const attempt = tried[index]!;
-        attemptsBy(attempt.provider, attempt.outcome).inc();
+        const attemptKey = `${attempt.provider}\u0000${attempt.outcome}`;
+        (attemptsBy.get(attemptKey) ?? attemptsBy.keep(attemptKey, attempts.labels(attempt.provider, attempt.outcome))).inc();
         if (attempt.hedge) {
           hedges.inc({ provider: attempt.provider, outcome: 'started' });
           if (attempt.outcome === 'ok') hedges.inc({ provider: attempt.provider, outcome: 'won' });
         }
-        attemptSecondsBy(attempt.provider, attempt.outcome).observe(attempt.latencyMs / 1000);
+        (
+          attemptSecondsBy.get(attemptKey) ??
+          attemptSecondsBy.keep(attemptKey, attemptSeconds.labels(attempt.provider, attempt.outcome))
+        ).observe(attempt.latencyMs / 1000);
         const next = tried[index + 1];
         if (next !== undefined && next.provider !== attempt.provider)
           failovers.inc({ from: attempt.provider, to: next.provider });
       }
     },
     recordFirstToken(provider, seconds) {
-      firstTokenSecondsBy(provider).observe(seconds);
+      (firstTokenSecondsBy.get(provider) ?? firstTokenSecondsBy.keep(provider, firstTokenSeconds.labels(provider))).observe(
+        seconds,
+      );
     },
   };
 }
 
 /**
- * A metric's series by label values, each looked up in prom-client once and then kept: its
- * per-call lookup builds and hashes a label object. The label values are the bounded ones
- * (configured providers and models, 'unknown', statuses, outcomes), so the cache is bounded too.
+ * A metric's series by their label values joined, each looked up in prom-client once and then
+ * kept: its per-call lookup builds and hashes a label object. The label values are the bounded
+ * ones (configured providers and models, 'unknown', statuses, outcomes), so the map is bounded too.
  */
-function series<Child>(make: (...values: string[]) => Child): (...values: string[]) => Child {
-  const cache = new Map<string, Child>();
-  return (...values) => {
-    const key = values.length === 1 ? values[0]! : values.join('\u0000');
-    let child = cache.get(key);
-    if (child === undefined) {
-      child = make(...values);
-      cache.set(key, child);
-    }
+function series<Child>(): Map<string, Child> & { keep(key: string, child: Child): Child } {
+  const cache = new Map<string, Child>() as Map<string, Child> & { keep(key: string, child: Child): Child };
+  cache.keep = (key, child) => {
+    cache.set(key, child);
     return child;
   };
+  return cache;
 }
