@@ -4,7 +4,7 @@
 // is away each shows its own history and says so once.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { Redis } from 'ioredis';
 import { createRouter, type Router } from '../../src/router/router.ts';
 import { RedisStore } from '../../src/state/redis.ts';
@@ -27,21 +27,27 @@ function shown(router: Router, id = 'a/m'): { requests: number; scope: string; p
   };
 }
 
+/** Two routers sharing one real redis-server (under a fresh prefix) and one upstream, with short history steps. */
+async function twoReplicas(t: TestContext, historyWindowMs: number) {
+  const server = await startRedis(t);
+  const prefix = `fleet-${randomUUID()}`;
+  const answering = await upstream([], { json: completion('hi') });
+  const stores = [0, 1].map(() => new RedisStore({ url: server.url, prefix, flushMs: 20, timeoutMs: 300 }));
+  t.after(() => Promise.all(stores.map((store) => store.close())));
+  await Promise.all(stores.map((store) => store.ready()));
+  const config = { providers: { a: { baseUrl: answering.url, apiKey: 'sk-test-fleet-0000', models: { m: 'a-model' } } } };
+  const [first, second] = stores.map((store) =>
+    createRouter(config, { store, history: { stepMs, windowMs: historyWindowMs, fleetSettleMs: 200 } }),
+  ) as [Router, Router];
+  t.after(() => Promise.all([first.close(), second.close()]));
+  return { server, prefix, first, second };
+}
+
 describe('fleet history', () => {
   it('shows one replica the steps another counted, sums both, and drops steps past the window', {
     timeout: 60_000,
   }, async (t) => {
-    const server = await startRedis(t);
-    const prefix = `fleet-${randomUUID()}`;
-    const answering = await upstream([], { json: completion('hi') });
-    const stores = [0, 1].map(() => new RedisStore({ url: server.url, prefix, flushMs: 20, timeoutMs: 300 }));
-    t.after(() => Promise.all(stores.map((store) => store.close())));
-    await Promise.all(stores.map((store) => store.ready()));
-    const config = { providers: { a: { baseUrl: answering.url, apiKey: 'sk-test-fleet-0000', models: { m: 'a-model' } } } };
-    const [first, second] = stores.map((store) =>
-      createRouter(config, { store, history: { stepMs, windowMs, fleetSettleMs: 200 } }),
-    ) as [Router, Router];
-    t.after(() => Promise.all([first.close(), second.close()]));
+    const { server, prefix, first, second } = await twoReplicas(t, windowMs);
 
     // Traffic through the first alone shows in the second once its step has closed.
     for (let index = 0; index < 3; index++) await first.complete(hello);
@@ -72,17 +78,7 @@ describe('fleet history', () => {
   });
 
   it('shows its own history while Redis is away, says so once, and the fleet again after', { timeout: 60_000 }, async (t) => {
-    const server = await startRedis(t);
-    const prefix = `fleet-${randomUUID()}`;
-    const answering = await upstream([], { json: completion('hi') });
-    const stores = [0, 1].map(() => new RedisStore({ url: server.url, prefix, flushMs: 20, timeoutMs: 300 }));
-    t.after(() => Promise.all(stores.map((store) => store.close())));
-    await Promise.all(stores.map((store) => store.ready()));
-    const config = { providers: { a: { baseUrl: answering.url, apiKey: 'sk-test-fleet-0000', models: { m: 'a-model' } } } };
-    const [first, second] = stores.map((store) =>
-      createRouter(config, { store, history: { stepMs, windowMs: 60_000, fleetSettleMs: 200 } }),
-    ) as [Router, Router];
-    t.after(() => Promise.all([first.close(), second.close()]));
+    const { server, prefix, first, second } = await twoReplicas(t, 60_000);
 
     await first.complete(hello);
     await second.complete(hello);
