@@ -78,7 +78,7 @@ describe('fleet history', () => {
   });
 
   it('shows its own history while Redis is away, says so once, and the fleet again after', { timeout: 60_000 }, async (t) => {
-    const { server, prefix, first, second } = await twoReplicas(t, 60_000);
+    const { server, first, second } = await twoReplicas(t, 60_000);
 
     await first.complete(hello);
     await second.complete(hello);
