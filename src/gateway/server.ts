@@ -129,7 +129,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   // Before Fastify's own listener, which then finds the socket closed and leaves it.
   server.server.prependListener('clientError', answerRequestTimeout);
-  const collector = createIdleCollector();
+  const collector = createIdleCollector({ busy: () => context.inflight > 0 });
   installJsonParser(server, config.server.bodyLimitBytes, () => config.server.maxJsonDepth, collector.noteBody);
   registerRoutes(server, context);
 

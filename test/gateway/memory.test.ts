@@ -27,7 +27,7 @@ async function majorCollectionsDuring(action: () => Promise<void>): Promise<numb
 
 describe('idle collector', () => {
   it('collects once after a pause that follows enough large bodies', { timeout: 10_000 }, async () => {
-    const collector = createIdleCollector(1024 * 1024, 100);
+    const collector = createIdleCollector({ thresholdBytes: 1024 * 1024, idleMs: 100 });
     const collections = await majorCollectionsDuring(async () => {
       for (let index = 0; index < 4; index++) collector.noteBody(512 * 1024);
       await sleep(600);
@@ -36,13 +36,36 @@ describe('idle collector', () => {
     assert.ok(collections >= 1, `${collections} full collections`);
   });
 
-  it('does nothing for small bodies, however many', { timeout: 10_000 }, async () => {
-    const collector = createIdleCollector(1024 * 1024, 100);
-    const collections = await majorCollectionsDuring(async () => {
-      for (let index = 0; index < 10_000; index++) collector.noteBody(4 * 1024);
-      await sleep(400);
+  it('collects once after a pause that follows enough requests, and not again while it stays quiet', {
+    timeout: 10_000,
+  }, async () => {
+    const collector = createIdleCollector({ thresholdRequests: 500, idleMs: 100 });
+    const first = await majorCollectionsDuring(async () => {
+      for (let index = 0; index < 500; index++) collector.noteBody(600);
+      await sleep(500);
     });
+    const after = await majorCollectionsDuring(() => sleep(500));
     collector.stop();
+    assert.ok(first >= 1, `${first} full collections`);
+    assert.equal(after, 0);
+  });
+
+  it('does nothing below the thresholds, nor while requests are in flight, nor while traffic goes on', {
+    timeout: 10_000,
+  }, async () => {
+    const few = createIdleCollector({ thresholdBytes: 1024 * 1024, thresholdRequests: 10_000, idleMs: 100 });
+    const busy = createIdleCollector({ thresholdRequests: 10, idleMs: 100, busy: () => true });
+    const steady = createIdleCollector({ thresholdRequests: 10, idleMs: 100 });
+    const collections = await majorCollectionsDuring(async () => {
+      for (let index = 0; index < 9_000; index++) few.noteBody(4 * 1024);
+      for (let index = 0; index < 20; index++) busy.noteBody(4 * 1024);
+      // A request every 20 ms: never a pause of 100 ms.
+      for (let index = 0; index < 25; index++) {
+        steady.noteBody(4 * 1024);
+        await sleep(20);
+      }
+    });
+    for (const collector of [few, busy, steady]) collector.stop();
     assert.equal(collections, 0);
   });
 
