@@ -62,8 +62,9 @@ function guardCredentials(then: LogFormatter | undefined): LogFormatter {
 }
 
 /**
- * `object` with every credential field censored, up to `depth` levels down. The object itself when
- * there is none (every request line): nothing is copied unless something must change.
+ * `object` with every credential field censored, up to `depth` levels down (lists included, as
+ * `providers.*.apiKey` did). The object itself when there is none (every request line): nothing is
+ * copied unless something must change.
  */
 export function withoutCredentials(object: Record<string, unknown>, depth: number): Record<string, unknown> {
   let copy: Record<string, unknown> | undefined;
@@ -71,15 +72,28 @@ export function withoutCredentials(object: Record<string, unknown>, depth: numbe
     const value = object[key];
     let guarded = value;
     if (credentialFields.has(key)) guarded = censor;
-    else if (depth > 1 && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    else if (depth > 1 && value !== null && typeof value === 'object') {
       guarded = withoutCredentials(value as Record<string, unknown>, depth - 1);
     }
     if (guarded !== value) {
-      copy ??= { ...object };
+      copy ??= copyOf(object);
       copy[key] = guarded;
     }
   }
   return copy ?? object;
+}
+
+// The formatter runs before pino's serializers: a copied error must stay an error (its class,
+// message, stack and cause are not enumerable, and a spread drops them), or its line loses them.
+function copyOf(object: Record<string, unknown>): Record<string, unknown> {
+  if (Array.isArray(object)) return [...object] as unknown as Record<string, unknown>;
+  if (!(object instanceof Error)) return { ...object };
+  const copy = Object.create(Object.getPrototypeOf(object)) as Record<string, unknown>;
+  for (const name of ['message', 'stack', 'cause'] as const) {
+    if (Object.hasOwn(object, name))
+      Object.defineProperty(copy, name, { value: object[name], writable: true, configurable: true });
+  }
+  return Object.assign(copy, object);
 }
 
 function isLogger(option: LoggerOption | undefined): option is Logger {

@@ -194,4 +194,33 @@ describe('gateway observability', () => {
     assert.equal(request!.provider, 'groq');
     assert.equal(request!.msg, 'chat completion');
   });
+
+  it('the default logger censors credentials in lists too, and an error keeps its message and stack', bounded, () => {
+    const logger = new URL('../../src/gateway/logger.ts', import.meta.url).href;
+    const script = [
+      `const { createLogger } = await import(${JSON.stringify(logger)});`,
+      "const log = await createLogger(undefined, 'info');",
+      "log.info({ providers: [{ name: 'a', apiKey: 'sk-list-1' }], config: { providers: [{ apiKey: 'sk-list-2' }] } }, 'listed');",
+      "const error = Object.assign(new Error('upstream refused', { cause: new Error('socket hang up') }), { headers: { authorization: 'Bearer sk-err' } });",
+      "log.error({ reqId: 'req-2', err: error }, 'unhandled error');",
+      'log.flush();',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 0, run.stderr);
+    const [listed, failed] = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    assert.ok(!run.stdout.includes('sk-'), run.stdout);
+    // The old path redaction (`providers.*.apiKey`) covered a list of providers as well.
+    assert.deepEqual(listed!.providers, [{ name: 'a', apiKey: '[redacted]' }]);
+    assert.deepEqual(listed!.config, { providers: [{ apiKey: '[redacted]' }] });
+    // Censoring a field of an error must not turn it into a plain object that pino's error serializer skips.
+    const err = failed!.err as Record<string, unknown>;
+    assert.deepEqual(err.headers, { authorization: '[redacted]' });
+    assert.match(String(err.message), /^upstream refused/);
+    assert.equal(err.type, 'Error');
+    assert.match(String(err.stack), /upstream refused/);
+    assert.match(String(err.stack), /caused by: Error: socket hang up/);
+  });
 });
