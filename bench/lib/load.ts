@@ -11,6 +11,8 @@ export interface LoadOptions {
   durationS: number;
   /** Replace `[<id>]` in the body with a fresh id per request (autocannon's idReplacement). */
   uniqueBodies?: boolean;
+  /** Requests per second across all connections (autocannon's overallRate); default as fast as they answer. */
+  overallRate?: number;
 }
 
 export interface LoadResult {
@@ -46,6 +48,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     sampleInt: 100,
     timeout: 10,
     idReplacement: options.uniqueBodies ?? false,
+    ...(options.overallRate !== undefined && { overallRate: options.overallRate }),
   });
   instance.on('response', (_client, status, _bytes, ms) => {
     if (status >= 200 && status < 300) latencies.push(ms);
