@@ -14,8 +14,7 @@ import {
   type Timeline,
   timelineFor,
 } from '../demo/script.ts';
-import { type Simulator, startSimulator } from '../demo/simulator.ts';
-import { startTraffic } from '../demo/traffic.ts';
+import type { Simulator } from '../demo/simulator.ts';
 import type { Gateway } from '../gateway/server.ts';
 import type { ProviderStatus } from '../router/router.ts';
 import { MemoryStore } from '../state/memory.ts';
@@ -96,6 +95,12 @@ export function demoConfig(simulators: readonly Simulator[], port: number): Conf
 
 /** Runs the demo until a signal or `duration`; returns the exit code. */
 export async function demo(options: DemoOptions, stdout: NodeJS.WriteStream = process.stdout): Promise<number> {
+  // Loaded here, not at the top: every command loads this file, and the simulator's ESM import of
+  // node:http brings Node's bundled fetch with it (13 MB of RSS that `serve` does without).
+  const [{ startSimulator }, { startTraffic }] = await Promise.all([
+    import('../demo/simulator.ts'),
+    import('../demo/traffic.ts'),
+  ]);
   const simulators = await Promise.all(
     demoProviders.map((spec) => startSimulator({ name: spec.name, latencyMs: spec.latencyMs })),
   );
