@@ -55,15 +55,27 @@ const { values: flags } = parseArgs({
     'unique-bodies': { type: 'boolean', default: false },
     /** The report's file, under bench/results/ unless absolute (default latest.md, or quick.md with --quick). */
     out: { type: 'string' },
+    /**
+     * Another build's dist/ (an earlier commit, built in its own checkout with its node_modules), run at
+     * the defaults as the target `switchboard-baseline`, beside today's: before and after in one run.
+     */
+    baseline: { type: 'string' },
   },
 });
-const chosenTargets: readonly TargetName[] =
+const named: readonly TargetName[] =
   flags.targets === undefined
     ? defaultTargets
     : flags.targets === 'all'
-      ? targetNames
+      ? targetNames.filter((name) => name !== 'switchboard-baseline')
       : targetNames.filter((name) => flags.targets!.split(',').includes(name));
-const startOptions = { fromSource: flags.source };
+const chosenTargets: readonly TargetName[] =
+  flags.baseline === undefined || named.includes('switchboard-baseline')
+    ? named
+    : targetNames.filter((name) => named.includes(name) || name === 'switchboard-baseline');
+const startOptions = {
+  fromSource: flags.source,
+  ...(flags.baseline !== undefined && { baselineCli: resolve(flags.baseline, 'cli/main.js') }),
+};
 /** Requests each target answered (verification, warm-up and measured runs), to check its ledger and log against. */
 const answered = new Map<string, number>();
 /** Requests that may have been answered after a run stopped counting: its connections, summed over runs. */
@@ -190,8 +202,9 @@ async function startAll(
 ): Promise<Target[]> {
   const started: Target[] = [];
   for (const name of chosenTargets) {
-    if (name.startsWith('switchboard') && !existsSync(switchboardCli(flags.source))) {
-      skipped[name] = `${switchboardCli(flags.source)} is missing`;
+    const cli = name === 'switchboard-baseline' ? startOptions.baselineCli : switchboardCli(flags.source);
+    if (name.startsWith('switchboard') && (cli === undefined || !existsSync(cli))) {
+      skipped[name] = cli === undefined ? 'no --baseline DIST given' : `${cli} is missing`;
       continue;
     }
     try {
@@ -357,6 +370,9 @@ async function bench(): Promise<void> {
         '"floor-bytes" is a bare node:http + undici proxy that forwards bytes; "floor-parse" (the parse floor) also JSON.parses and re-serialises the request body. ' +
         `Switchboard runs \`node ${flags.source ? 'src/cli/main.ts' : 'dist/cli/main.js'} serve --config <file> --port N\`${flags.source ? ' (from its sources, stripped at load)' : ' (built by `npm run build` at the start)'}: ` +
         '`switchboard-defaults` with a config naming only the provider (request log at `info` on stdout, which is a file; usage ledger on), the others with `server.logLevel: warn`. ' +
+        (flags.baseline === undefined
+          ? ''
+          : `\`switchboard-baseline\` is another build at the same defaults, \`node ${startOptions.baselineCli} serve\` (--baseline). `) +
         'Portkey runs its bin (`@portkey-ai/gateway`, `@hono/node-server` pinned to 1.13.5) with `x-portkey-provider: openai` and `x-portkey-custom-host`. ' +
         `Total time: ${Math.round((performance.now() - started) / 1000)} s; 1-minute load average ${loadBefore.toFixed(1)} at the start, ` +
         `${(loadavg()[0] as number).toFixed(1)} at the end (anything else running on the machine inflates every CPU time alike).`,

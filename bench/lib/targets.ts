@@ -23,6 +23,7 @@ export type TargetName =
   | 'switchboard-hedged'
   | 'switchboard-unhedged'
   | 'switchboard-watched'
+  | 'switchboard-baseline'
   | 'portkey';
 export const targetNames: TargetName[] = [
   'direct',
@@ -37,6 +38,7 @@ export const targetNames: TargetName[] = [
   'switchboard-hedged',
   'switchboard-unhedged',
   'switchboard-watched',
+  'switchboard-baseline',
   'portkey',
 ];
 /** What `npm run bench` measures unless `--targets` says otherwise; the other variants are asked for by name. */
@@ -66,6 +68,7 @@ export const switchboardTargets: readonly TargetName[] = [
   'switchboard-hedged',
   'switchboard-unhedged',
   'switchboard-watched',
+  'switchboard-baseline',
 ];
 
 export interface Target {
@@ -143,6 +146,8 @@ export interface StartOptions {
   switchboardNodeFlags?: string[];
   /** Run Switchboard from its TypeScript sources (`src/cli/main.ts`, stripped at load) instead of `dist/`. */
   fromSource?: boolean;
+  /** For `switchboard-baseline`: the CLI of another build (`<its dist>/cli/main.js`), run at the defaults. */
+  baselineCli?: string;
 }
 
 /** The CLI the Switchboard targets run: the built one unless `fromSource`. */
@@ -162,15 +167,18 @@ export async function startTarget(name: TargetName, emulator: { child: Child; or
     const directory = mkdtempSync(join(tmpdir(), 'switchboard-bench-'));
     configDirectories.push(directory);
     const file = join(directory, 'switchboard.yaml');
-    const cli = switchboardCli(options.fromSource || name === 'switchboard-warn-source');
+    const cli =
+      name === 'switchboard-baseline'
+        ? (options.baselineCli ?? '(no --baseline given)')
+        : switchboardCli(options.fromSource || name === 'switchboard-warn-source');
     if (!existsSync(cli)) throw new Error(`${cli} is missing (npm run build)`);
     const args = [...(options.switchboardNodeFlags ?? []), cli, 'serve', '--config', file, '--port', String(port)];
     const url = `http://127.0.0.1:${port}${chatPath}`;
-    if (name === 'switchboard-defaults' || name === 'switchboard-defaults-pipe') {
+    if (name === 'switchboard-defaults' || name === 'switchboard-defaults-pipe' || name === 'switchboard-baseline') {
       // Run from its own directory, where the default ledger (switchboard-usage.db) lands, with stdout
       // to a file as `switchboard serve > requests.log` would have it (or a pipe the bench drains).
       writeFileSync(file, defaultsConfig(emulator.origin));
-      const logPath = name === 'switchboard-defaults' ? join(directory, 'requests.log') : undefined;
+      const logPath = name === 'switchboard-defaults-pipe' ? undefined : join(directory, 'requests.log');
       child = startChild(name, process.execPath, args, { cwd: directory, stdoutFile: logPath });
       await waitForPort(child, port);
       return { name, url, headers, child, ledgerPath: join(directory, 'switchboard-usage.db'), logPath } satisfies Target;
