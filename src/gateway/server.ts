@@ -196,11 +196,26 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         if (created !== undefined) await store.close();
         await context.responses.close();
         logger.info('switchboard gateway closed');
-        logger.flush();
+        await flushed(logger);
       });
       return closed;
     },
   };
+}
+
+/** How long close() waits for the request log to go out: a reader that stopped reading must not hold it up. */
+const logFlushMs = 1000;
+
+/** Resolves once every line logged so far is out (or dropped), so that whoever exits after close() loses none. */
+function flushed(logger: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, logFlushMs);
+    timer.unref();
+    logger.flush(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 async function drain(server: FastifyInstance, context: GatewayContext, graceMs: number): Promise<void> {

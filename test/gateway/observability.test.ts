@@ -195,6 +195,37 @@ describe('gateway observability', () => {
     assert.equal(request!.msg, 'chat completion');
   });
 
+  it('close() resolves once the request log is out: a process that exits right after loses no line', bounded, () => {
+    const url = (path: string) => JSON.stringify(new URL(path, import.meta.url).href);
+    const script = [
+      "import { pbkdf2 } from 'node:crypto';",
+      "import { writeSync } from 'node:fs';",
+      `const { startGateway } = await import(${url('../../src/gateway/server.ts')});`,
+      `const { completion, startUpstream } = await import(${url('../support/upstream.ts')});`,
+      `const { hello, providersFor } = await import(${url('./helpers.ts')});`,
+      "const upstream = await startUpstream([], { fallback: { json: completion('hi') } });",
+      'const gateway = await startGateway({ port: 0, config: providersFor([upstream.url]) });',
+      "const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(hello) });",
+      'await response.text();',
+      // The one thread of libuv's pool (UV_THREADPOOL_SIZE=1) is busy a while: the log's writes wait behind it.
+      "pbkdf2('password', 'salt', 100_000, 32, 'sha256', () => {});",
+      'await gateway.close(0);',
+      "writeSync(1, 'closed() resolved\\n');",
+      'process.exit(0);',
+    ].join('\n');
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      env: { ...process.env, UV_THREADPOOL_SIZE: '1' },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    const lines = run.stdout.trimEnd().split('\n');
+    assert.equal(lines.at(-1), 'closed() resolved', run.stdout);
+    const messages = lines.slice(0, -1).map((line) => (JSON.parse(line) as { msg: string }).msg);
+    assert.ok(messages.includes('chat completion'), run.stdout);
+    assert.equal(messages.at(-1), 'switchboard gateway closed', run.stdout);
+  });
+
   it('the default logger censors credentials in lists too, and an error keeps its message and stack', bounded, () => {
     const logger = new URL('../../src/gateway/logger.ts', import.meta.url).href;
     const script = [
