@@ -64,8 +64,14 @@ export const openaiAdapter: Adapter<OpenAIStreamState> = {
     if (fixed) fixChunk(parsed, state.fixes);
     let normalized = false;
     for (const choice of parsed.choices) {
-      normalized = normalizeDelta(choice?.delta) || normalized;
-      const wrong = wrongField(choice?.delta);
+      if (choice === null || typeof choice !== 'object') throw malformed(state.provider, "a chunk's choice is not an object");
+      // A choice may end with its finish_reason alone (or a null delta); everything after reads its delta.
+      if (choice.delta == null) {
+        choice.delta = {};
+        normalized = true;
+      }
+      normalized = normalizeDelta(choice.delta) || normalized;
+      const wrong = wrongField(choice.delta);
       // Passed on, a delta of the wrong types is a broken answer that looks whole ("[object Object]"
       // arguments, a number dropped as text): the stream fails here and is continued or failed over.
       if (wrong !== undefined) throw malformed(state.provider, `a chunk's ${wrong} has the wrong type`);

@@ -44,6 +44,30 @@ describe('gateway streams', () => {
     assert.equal(JSON.parse(payloads[0]!).x_vendor.n, 1.5);
   });
 
+  it('a choice that comes without its delta (its finish_reason alone, or null) ends the stream cleanly', bounded, async (t) => {
+    const chunk = (choice: object) =>
+      `data: ${JSON.stringify({ id: 'c2', object: 'chat.completion.chunk', created: 7, model: 'm-1', choices: [choice] })}\n\n`;
+    const sse = [
+      chunk({ index: 0, delta: { role: 'assistant', content: 'Hi' }, finish_reason: null }),
+      chunk({ index: 0, delta: null, finish_reason: null }),
+      chunk({ index: 0, finish_reason: 'stop' }),
+    ];
+    const first = await upstream(t, [{ sse }]);
+    const switchboard = await gateway(t, providersFor([first.url], noRecovery));
+    const payloads = events(await (await post(switchboard, { ...hello, stream: true })).text());
+    assert.equal(payloads.at(-1), '[DONE]', payloads.join('\n'));
+    const choices = payloads.slice(0, -1).map((payload) => JSON.parse(payload).choices[0]);
+    // Clients read `delta` of every choice (the openai SDK's accumulator does): it is there, empty.
+    assert.deepEqual(
+      choices.map((choice) => [choice.delta, choice.finish_reason]),
+      [
+        [{ role: 'assistant', content: 'Hi' }, null],
+        [{}, null],
+        [{}, 'stop'],
+      ],
+    );
+  });
+
   it('ends a stream cut mid-way with one error event and no [DONE]', bounded, async (t) => {
     const first = await upstream(t, [{ sse: textChunks('one two three four five'), cutAfter: 3 }]);
     const switchboard = await gateway(t, providersFor([first.url], noRecovery));
