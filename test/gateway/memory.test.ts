@@ -50,14 +50,17 @@ describe('idle collector', () => {
     assert.equal(after, 0);
   });
 
-  it('does nothing below the thresholds, nor while requests are in flight, nor while traffic goes on', {
+  it('does nothing below the thresholds, after ordinary requests by default, nor while requests are in flight, nor while traffic goes on', {
     timeout: 10_000,
   }, async () => {
     const few = createIdleCollector({ thresholdBytes: 1024 * 1024, thresholdRequests: 10_000, idleMs: 100 });
     const busy = createIdleCollector({ thresholdRequests: 10, idleMs: 100, busy: () => true });
     const steady = createIdleCollector({ thresholdRequests: 10, idleMs: 100 });
+    // By default ordinary requests never bring one: it would drop compiled code before each burst.
+    const ordinary = createIdleCollector({ idleMs: 100 });
     const collections = await majorCollectionsDuring(async () => {
       for (let index = 0; index < 9_000; index++) few.noteBody(4 * 1024);
+      for (let index = 0; index < 5_000; index++) ordinary.noteBody(4 * 1024);
       for (let index = 0; index < 20; index++) busy.noteBody(4 * 1024);
       // A request every 20 ms: never a pause of 100 ms.
       for (let index = 0; index < 25; index++) {
@@ -65,7 +68,7 @@ describe('idle collector', () => {
         await sleep(20);
       }
     });
-    for (const collector of [few, busy, steady]) collector.stop();
+    for (const collector of [few, busy, steady, ordinary]) collector.stop();
     assert.equal(collections, 0);
   });
 
