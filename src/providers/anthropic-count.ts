@@ -4,7 +4,7 @@ import type { WireRequest, WireResponse } from './adapter.ts';
 import { baseHeaders, type Target } from './adapter.ts';
 import { errorFromResponse } from './anthropic.ts';
 import { isObject } from './anthropic-stream.ts';
-import { excerpt, malformed } from './failure.ts';
+import { answerObject, malformed } from './failure.ts';
 
 /** A Messages body as the Anthropic SDK's `messages.countTokens` sends it (model, messages, system, tools…). */
 export type CountTokensBody = Record<string, unknown> & { model: string; messages: unknown[] };
@@ -31,13 +31,7 @@ export function encodeCountTokens(body: CountTokensBody, target: Target): WireRe
 /** `{ input_tokens }` from Anthropic's answer; throws SwitchboardError for errors and bad bodies. */
 export function decodeCountTokens(response: WireResponse, target: Target): number {
   if (response.status !== 200) throw errorFromResponse(response, target.provider);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(response.body);
-  } catch {
-    throw malformed(target.provider, `invalid JSON: ${excerpt(response.body)}`);
-  }
-  const count = isObject(parsed) ? parsed.input_tokens : undefined;
+  const count = answerObject(response.body, target.provider).input_tokens;
   if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) throw malformed(target.provider, 'no input_tokens');
   return count;
 }

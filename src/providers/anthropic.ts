@@ -25,7 +25,7 @@ import {
   startAnthropicStream,
   usageFor,
 } from './anthropic-stream.ts';
-import { excerpt, malformed, upstreamError } from './failure.ts';
+import { answerObject, excerpt, malformed, upstreamError } from './failure.ts';
 import { parseRetryAfter } from './rate-limit.ts';
 
 export type { AnthropicStreamState } from './anthropic-stream.ts';
@@ -221,15 +221,7 @@ interface MessageBody {
 export function decodeAnthropic(response: WireResponse, target: Target): ChatResponse {
   const provider = target.provider;
   if (response.status !== 200) throw errorFromResponse(response, provider);
-  if (response.body.length === 0) throw malformed(provider, 'empty body');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(response.body);
-  } catch {
-    throw malformed(provider, `invalid JSON: ${excerpt(response.body)}`);
-  }
-  if (!isObject(parsed)) throw malformed(provider, 'not an object');
-  const body = parsed as MessageBody;
+  const body = answerObject(response.body, provider) as MessageBody;
   if (body.type === 'error') throw errorFromAnthropic(body, undefined, provider);
   if (!Array.isArray(body.content)) throw malformed(provider, 'no content');
   let text = '';

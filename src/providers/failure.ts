@@ -86,6 +86,19 @@ export function malformed(provider: string, detail: string): SwitchboardError {
   });
 }
 
+/** A 200 answer's body as a JSON object: an empty body, text that is not JSON, or any other JSON value is malformed. */
+export function answerObject(body: string, provider: string): Record<string, unknown> {
+  if (body.length === 0) throw malformed(provider, 'empty body');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw malformed(provider, `invalid JSON: ${excerpt(body)}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw malformed(provider, 'not a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
 // An adapter keeps this much of an upstream's text, with key shapes scrubbed; the router then scrubs
 // the configured secrets and cuts to `excerptChars` (300). Cutting here at 300 would let the cut fall
 // inside a configured secret, leaving its first characters where no scrub could recognise them.

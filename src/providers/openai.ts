@@ -3,7 +3,7 @@
 import { type ChatChunk, type ChatRequest, type ChatResponse, type ChunkDelta, wireText } from '../protocol/chat.ts';
 import type { SwitchboardError } from '../protocol/errors.ts';
 import { type Adapter, baseHeaders, type SseEvent, type StreamState, type Target, type WireResponse } from './adapter.ts';
-import { excerpt, malformed, upstreamError } from './failure.ts';
+import { answerObject, excerpt, malformed, upstreamError } from './failure.ts';
 import { type ChunkFixes, chunkFixes, completeAnswer, fixChunk } from './openai-schema.ts';
 
 /** Per-stream state: the vendor's schema fixes, decided once. */
@@ -146,18 +146,10 @@ function wrongField(delta: ChunkDelta | undefined): string | undefined {
  */
 export function parseAnswer(response: WireResponse, provider: string, payload: string): unknown {
   if (response.status !== 200) throw errorFromBody(response.status, response.body, provider);
-  if (response.body.length === 0) throw malformed(provider, 'empty body');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(response.body);
-  } catch {
-    throw malformed(provider, `invalid JSON: ${excerpt(response.body)}`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw malformed(provider, 'not a JSON object');
-  const body = parsed as Record<string, unknown>;
+  const body = answerObject(response.body, provider);
   // OpenRouter can answer 200 with `{"error": …}` and no payload.
   if (body.error !== undefined && body[payload] === undefined) throw errorFromObject(body.error, 502, provider);
-  return parsed;
+  return body;
 }
 
 /** Reads an error status and body in any of the OpenAI-compatible envelopes. */
