@@ -4,23 +4,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { it, type TestContext } from 'node:test';
 import type { UsageReport } from '../../src/gateway/usage.ts';
-import { cleanEnv, runCli, startCli, tempDir } from '../support/cli.ts';
+import { cleanEnv, runCli, tempDir } from '../support/cli.ts';
 import { startRedis } from '../support/redis.ts';
-import { ask, getJson, type Replica } from '../support/replicas.ts';
+import { ask, getJson, type Replica, serveReplica } from '../support/replicas.ts';
 import { completion, openaiError, startUpstream } from '../support/upstream.ts';
 
-async function serveExample(t: TestContext, name: string, env: NodeJS.ProcessEnv): Promise<Replica> {
-  const cli = startCli(['serve', '--config', 'examples/replicas.yaml', '--port', '0', '--no-watch'], { env });
-  t.after(() => cli.kill());
-  const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
-  return {
-    name,
-    url: url!,
-    cli,
-    get log() {
-      return cli.stdout + cli.stderr;
-    },
-  };
+function serveExample(t: TestContext, name: string, env: NodeJS.ProcessEnv): Promise<Replica> {
+  return serveReplica(t, name, ['--config', 'examples/replicas.yaml', '--port', '0'], env);
 }
 
 it('examples/replicas.yaml: two gateways and one Redis share what they learn and what they spend', {

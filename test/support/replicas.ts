@@ -28,17 +28,7 @@ export async function startReplicas(t: TestContext, count: number, config: Confi
         state: { redis: redisUrl, ...config.state },
       }),
     );
-    const cli = startCli(['serve', '--config', file, '--no-watch'], { env: cleanEnv() });
-    t.after(() => cli.kill());
-    const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
-    return {
-      name,
-      url: url!,
-      cli,
-      get log() {
-        return cli.stdout + cli.stderr;
-      },
-    };
+    return serveReplica(t, name, ['--config', file], cleanEnv());
   });
   return Promise.all(starting);
 }
@@ -63,4 +53,19 @@ export async function getJson<T>(replica: Replica, path: string, headers: Record
   const response = await fetch(`${replica.url}${path}`, { headers, signal: AbortSignal.timeout(5000) });
   if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
+}
+
+/** Runs `switchboard serve ARGS --no-watch` (killed after the test) and resolves once it listens. */
+export async function serveReplica(t: TestContext, name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Replica> {
+  const cli = startCli(['serve', ...args, '--no-watch'], { env });
+  t.after(() => cli.kill());
+  const [, url] = await cli.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/, 90_000);
+  return {
+    name,
+    url: url!,
+    cli,
+    get log() {
+      return cli.stdout + cli.stderr;
+    },
+  };
 }
