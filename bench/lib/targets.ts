@@ -58,18 +58,7 @@ export const defaultTargets: readonly TargetName[] = [
  * hedge to (hedging on by default, and off: what hedging costs a stream when no hedge fires), and
  * with the dashboard's live feed held open.
  */
-export const switchboardTargets: readonly TargetName[] = [
-  'switchboard-defaults',
-  'switchboard-warn',
-  'switchboard-defaults-pipe',
-  'switchboard-warn-source',
-  'switchboard-no-ledger',
-  'switchboard-redis',
-  'switchboard-hedged',
-  'switchboard-unhedged',
-  'switchboard-watched',
-  'switchboard-baseline',
-];
+export const switchboardTargets: readonly TargetName[] = targetNames.filter((name) => name.startsWith('switchboard'));
 
 export interface Target {
   name: TargetName;
