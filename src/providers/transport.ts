@@ -2,7 +2,7 @@
 // per origin, connect / first-byte / idle timeouts, and the caller's AbortSignal
 // carried into the socket so an abandoned call closes its upstream request.
 
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { upstreamTraceparent } from '../observe/trace-context.ts';
 import { abortedBy, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
 import type { WireRequest, WireResponse } from './adapter.ts';
@@ -77,38 +77,23 @@ export class Transport {
   }
 
   /** Sends a request and returns as soon as the headers are in; the body streams. */
-  async open(endpoint: Endpoint, wire: WireRequest, options: SendOptions): Promise<OpenResponse> {
-    try {
-      const response = await this.#agent.request({
+  open(endpoint: Endpoint, wire: WireRequest, options: SendOptions): Promise<OpenResponse> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(abortedBy(signal.reason, options.provider));
+    const exchange = new Exchange(options);
+    this.#agent.dispatch(
+      {
         origin: endpoint.origin,
         path: endpoint.basePath + wire.path,
         method: 'POST',
         headers: withTraceparent(wire.headers),
         body: wire.body,
-        signal: options.signal,
         headersTimeout: options.firstByteMs,
         bodyTimeout: options.idleMs,
-      });
-      const body = response.body;
-      return {
-        status: response.statusCode,
-        headers: flattenHeaders(response.headers),
-        // Leaving the loop early must not destroy the body: `release()` or an abort decides.
-        body: guardBody(body.iterator({ destroyOnReturn: false })[Symbol.asyncIterator](), options),
-        release: () => {
-          body.dump().catch(() => {});
-        },
-        text: () => {
-          const maxBytes =
-            response.statusCode >= 400
-              ? (options.maxErrorBodyBytes ?? defaultMaxErrorBodyBytes)
-              : (options.maxBodyBytes ?? defaultMaxBodyBytes);
-          return readBounded(body, response.headers['content-length'], maxBytes, options);
-        },
-      };
-    } catch (error) {
-      throw transportError(error, options);
-    }
+      },
+      exchange,
+    );
+    return exchange.opened;
   }
 
   /** Sends a request and reads the whole answer, within `answerMs` when given. */
@@ -141,54 +126,194 @@ export class Transport {
   }
 }
 
+/** Bytes a reader may fall behind by before the upstream socket is paused. */
+const highWaterMark = 64 * 1024;
+
+type Controller = Dispatcher.DispatchController;
+
 /**
- * The body's chunks, its failures classified as this provider's (a break in the middle of the
- * body, not a refused connection). A plain iterator, not a generator: one layer less per chunk.
+ * One request's answer, as undici's dispatcher hands it over: its chunks go straight to whoever
+ * reads them, with no stream objects in between. (undici's `request()` puts a Readable and an
+ * async generator between the socket and the reader; each costs every chunk of a stream a few
+ * promises. Measured on a 20-chunk stream: those layers were 5-8 % of the gateway's CPU.)
+ * It is the answer's body iterator too; a slow reader pauses the socket at `highWaterMark`.
  */
-function guardBody(body: AsyncIterator<Uint8Array>, options: SendOptions): AsyncIterableIterator<Uint8Array> {
-  const fail = (thrown: unknown): never => {
-    const error = transportError(thrown, options);
-    if (error.kind !== 'connect') throw error;
-    throw error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' });
-  };
-  return {
-    next: () => body.next().catch(fail),
-    return: async () => {
-      await body.return?.();
-      return { value: undefined, done: true };
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
-}
+class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint8Array> {
+  readonly opened: Promise<OpenResponse>;
+  readonly #options: SendOptions;
+  #controller: Controller | undefined;
+  #settle: { resolve(response: OpenResponse): void; reject(error: unknown): void } | undefined;
+  readonly #queue: Buffer[] = [];
+  #queued = 0;
+  #waiter: { resolve(result: IteratorResult<Uint8Array>): void; reject(error: unknown): void } | undefined;
+  #ended = false;
+  #error: SwitchboardError | undefined;
+  /** Set by `release()`: what still arrives is dropped, so the connection goes back to the pool. */
+  #dropping = false;
+  /** Set by `text()`: the whole body is read, up to this many bytes. */
+  #whole: { maxBytes: number; bytes: number; resolve(text: string): void; reject(error: unknown): void } | undefined;
+  #status = 0;
+  #headers: Record<string, string> = {};
+  readonly #onAbort: (() => void) | undefined;
 
-type Body = AsyncIterable<Uint8Array> & { destroy(error?: Error): unknown; text(): Promise<string> };
-
-/** Reads a body to its end as UTF-8, failing (and closing the connection) once it passes `maxBytes`. */
-async function readBounded(body: Body, declared: unknown, maxBytes: number, options: SendOptions): Promise<string> {
-  const tooLarge = () => {
-    body.destroy();
-    return malformed(options.provider, `answer larger than ${maxBytes} bytes`);
-  };
-  // A declared length over the cap fails before a byte is read; one within it is what arrives (the
-  // HTTP client holds the body to it), so the usual answer is read the usual way.
-  if (typeof declared === 'string' && declared !== '') {
-    if (Number(declared) > maxBytes) throw tooLarge();
-    return body.text().catch((error: unknown) => Promise.reject(transportError(error, options)));
-  }
-  const pieces: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for await (const piece of body) {
-      total += piece.byteLength;
-      if (total > maxBytes) throw tooLarge();
-      pieces.push(piece);
+  constructor(options: SendOptions) {
+    this.#options = options;
+    this.opened = new Promise((resolve, reject) => {
+      this.#settle = { resolve, reject };
+    });
+    const { signal } = options;
+    if (signal !== undefined) {
+      this.#onAbort = () => this.#controller?.abort(signal.reason);
+      signal.addEventListener('abort', this.#onAbort, { once: true });
     }
-  } catch (error) {
-    throw transportError(error, options);
   }
-  return Buffer.concat(pieces, total).toString('utf8');
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    // Aborted while it waited for a connection: it ends here, before a byte is sent.
+    if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
+  }
+
+  onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    if (statusCode < 200) return;
+    this.#status = statusCode;
+    this.#headers = flattenHeaders(headers);
+    const settle = this.#settle;
+    this.#settle = undefined;
+    settle?.resolve({
+      status: statusCode,
+      headers: this.#headers,
+      body: this,
+      release: () => this.#release(),
+      text: () => this.#text(),
+    });
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    if (this.#dropping) return;
+    const whole = this.#whole;
+    if (whole !== undefined) {
+      whole.bytes += chunk.byteLength;
+      if (whole.bytes > whole.maxBytes) {
+        controller.abort(this.#tooLarge(whole.maxBytes));
+        return;
+      }
+    }
+    const waiter = this.#waiter;
+    if (waiter !== undefined) {
+      this.#waiter = undefined;
+      waiter.resolve({ value: chunk, done: false });
+      return;
+    }
+    this.#queue.push(chunk);
+    this.#queued += chunk.byteLength;
+    if (whole === undefined && this.#queued > highWaterMark) controller.pause();
+  }
+
+  onResponseEnd(): void {
+    this.#ended = true;
+    this.#detach();
+    const whole = this.#whole;
+    if (whole !== undefined) {
+      this.#whole = undefined;
+      whole.resolve(this.#drain());
+    }
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.resolve({ value: undefined, done: true });
+  }
+
+  onResponseError(_controller: Controller | null, thrown: Error): void {
+    this.#detach();
+    const error = transportError(thrown, this.#options);
+    const settle = this.#settle;
+    if (settle !== undefined) {
+      this.#settle = undefined;
+      settle.reject(error);
+      return;
+    }
+    // After the headers: the body broke, which is this provider's failure, not a refused connection.
+    this.#error =
+      error.kind === 'connect'
+        ? error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' })
+        : error;
+    if (this.#dropping) return;
+    const whole = this.#whole;
+    this.#whole = undefined;
+    whole?.reject(this.#error);
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(this.#error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Uint8Array>> {
+    const chunk = this.#queue.shift();
+    if (chunk !== undefined) {
+      this.#queued -= chunk.byteLength;
+      if (this.#queued <= highWaterMark && this.#controller?.paused) this.#controller.resume();
+      return Promise.resolve({ value: chunk, done: false });
+    }
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.#waiter = { resolve, reject };
+    });
+  }
+
+  /** Stops reading; the connection is left to `release()` or the caller's abort. */
+  return(): Promise<IteratorResult<Uint8Array>> {
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  #release(): void {
+    this.#dropping = true;
+    this.#queue.length = 0;
+    this.#queued = 0;
+    if (this.#controller?.paused) this.#controller.resume();
+  }
+
+  #text(): Promise<string> {
+    const { maxBodyBytes = defaultMaxBodyBytes, maxErrorBodyBytes = defaultMaxErrorBodyBytes } = this.#options;
+    const maxBytes = this.#status >= 400 ? maxErrorBodyBytes : maxBodyBytes;
+    // A declared length over the cap fails before a byte is read.
+    const declared = this.#headers['content-length'];
+    if (declared !== undefined && declared !== '' && Number(declared) > maxBytes) {
+      const error = this.#tooLarge(maxBytes);
+      this.#controller?.abort(error);
+      return Promise.reject(error);
+    }
+    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#queued > maxBytes) {
+      const error = this.#tooLarge(maxBytes);
+      this.#controller?.abort(error);
+      return Promise.reject(error);
+    }
+    if (this.#ended) return Promise.resolve(this.#drain());
+    return new Promise((resolve, reject) => {
+      this.#whole = { maxBytes, bytes: this.#queued, resolve, reject };
+      if (this.#controller?.paused) this.#controller.resume();
+    });
+  }
+
+  #drain(): string {
+    const text =
+      this.#queue.length === 1 ? this.#queue[0]!.toString('utf8') : Buffer.concat(this.#queue, this.#queued).toString('utf8');
+    this.#queue.length = 0;
+    this.#queued = 0;
+    return text;
+  }
+
+  #tooLarge(maxBytes: number): SwitchboardError {
+    return malformed(this.#options.provider, `answer larger than ${maxBytes} bytes`);
+  }
+
+  #detach(): void {
+    if (this.#onAbort !== undefined) this.#options.signal?.removeEventListener('abort', this.#onAbort);
+  }
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
