@@ -7,6 +7,7 @@ import { basename, dirname } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import type { Config } from '../config/schema.ts';
 import { ConfigError } from '../config/schema.ts';
+import { releaseYoungGeneration } from '../gateway/memory.ts';
 import type { Gateway } from '../gateway/server.ts';
 import {
   defaultConfigFile,
@@ -119,6 +120,7 @@ export async function serve(options: ServeOptions, output: Output = standardOutp
   // Signal handlers and the file watch go in before the banner, so that whoever waits for the
   // banner (a supervisor, a test) can reload at once without racing them.
   installHandlers(gateway, file, loaded, options, output);
+  releaseYoungGeneration();
   output.error(`switchboard listening on ${gateway.url}`);
   output.error(`  OpenAI base URL  ${gateway.url}/v1`);
   output.error(`  status page      ${gateway.url}/`);

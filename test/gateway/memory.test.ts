@@ -6,7 +6,12 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectAllGarbage, createIdleCollector } from '../../src/gateway/memory.ts';
+import {
+  collectAllGarbage,
+  createIdleCollector,
+  holdYoungGeneration,
+  releaseYoungGeneration,
+} from '../../src/gateway/memory.ts';
 
 async function majorCollectionsDuring(action: () => Promise<void>): Promise<number> {
   let major = 0;
@@ -70,6 +75,29 @@ describe('idle collector', () => {
     });
     for (const collector of [few, busy, steady, ordinary]) collector.stop();
     assert.equal(collections, 0);
+  });
+
+  it('a held young generation keeps its size while survivors pile up (they go to the old one), and grows again once released', () => {
+    const youngMb = () => (getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0) / 2 ** 20;
+    const pileUp = () => {
+      let kept: object[] = [];
+      for (let index = 0; index < 2_000_000 && youngMb() < 16; index++) {
+        kept.push({ index, text: `item ${index}` });
+        if (kept.length > 50_000) kept = [];
+      }
+    };
+    collectAllGarbage();
+    const start = youngMb();
+    holdYoungGeneration();
+    try {
+      pileUp();
+      // At most its starting capacity (1 MB a semi-space); let grow, the same survivors take it past 8 MB.
+      assert.ok(youngMb() <= Math.max(start, 4), `held, the young generation grew from ${start} to ${youngMb()} MB`);
+    } finally {
+      releaseYoungGeneration();
+    }
+    pileUp();
+    assert.ok(youngMb() >= 8, `released, the young generation stayed at ${youngMb()} MB`);
   });
 
   it('a collection of all garbage shrinks the young generation that a burst of allocation grew', () => {
