@@ -163,7 +163,14 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     });
     const { signal } = options;
     if (signal !== undefined) {
-      this.#onAbort = () => this.#controller?.abort(signal.reason);
+      this.#onAbort = () => {
+        if (this.#controller !== undefined) this.#controller.abort(signal.reason);
+        // Still waiting for a connection (being made, or the pool is full): the dispatcher has no way
+        // to take it out of its queue, so the caller is answered now and `onRequestStart` ends the
+        // request before a byte of it is sent. Waiting would hold a failover until the connect
+        // timeout, or until a stream elsewhere gives its connection back.
+        else this.onResponseError(null, signal.reason);
+      };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
