@@ -181,10 +181,13 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
   }
 
-  onResponseStart(_controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     if (statusCode < 200) return;
     this.#status = statusCode;
     this.#headers = flattenHeaders(headers);
+    // The header block as read (a Buffer per name and value): parsed above, and otherwise kept for
+    // the answer's life, 2-3 KB on every open stream.
+    controller.rawHeaders = null;
     const settle = this.#settle;
     this.#settle = undefined;
     settle?.resolve({
