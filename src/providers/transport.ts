@@ -200,7 +200,12 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    if (this.#dropping) return;
+    if (this.#dropping) {
+      // What follows the protocol's end is a terminator, not a flood: past a bound the connection goes.
+      this.#queued += chunk.byteLength;
+      if (this.#queued > highWaterMark) controller.abort(new Error('more than a terminator after the body was released'));
+      return;
+    }
     const whole = this.#whole;
     if (whole !== undefined) {
       whole.bytes += chunk.byteLength;

@@ -1,10 +1,11 @@
-// The transport against hostile upstreams on 127.0.0.1: a host that accepts no connection, a pool
-// that is full. What failover depends on is checked here: when an attempt settles and how its
-// failure is classified.
+// The transport against hostile upstreams on 127.0.0.1: answers written byte for byte on raw sockets
+// (resets, lying lengths, floods after the end), a host that accepts no connection, a pool that is
+// full. What failover depends on is checked here: when an attempt settles and how its failure is
+// classified.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
@@ -16,6 +17,78 @@ const wire = { path: '/chat/completions', headers: { 'content-type': 'applicatio
 function optionsFor(extra: Partial<SendOptions> = {}): SendOptions {
   return { provider: 'p', firstByteMs: 10_000, idleMs: 10_000, ...extra };
 }
+
+interface RawUpstream {
+  endpoint: Endpoint;
+  /** Requests read so far. */
+  requests: () => number;
+  /** Connections accepted so far, and closed so far. */
+  connections: () => number;
+  closed: () => number;
+  /** Bytes written to the client so far, counted by `send`. */
+  sent: () => number;
+  /** Writes bytes to a socket and counts them; resolves when the socket can take more (or closed). */
+  send: (socket: Socket, bytes: string | Buffer) => Promise<void>;
+}
+
+/** A server that reads each request (headers and a Content-Length body) and calls `answer` with its socket. */
+async function rawUpstream(
+  t: TestContext,
+  answer: (socket: Socket, index: number) => void | Promise<void>,
+): Promise<RawUpstream> {
+  let requests = 0;
+  let connections = 0;
+  let closed = 0;
+  let sent = 0;
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('close', () => {
+      closed++;
+      sockets.delete(socket);
+    });
+    socket.on('error', () => {});
+    let pending = '';
+    socket.on('data', (data: Buffer) => {
+      pending += data.toString('latin1');
+      for (let end = pending.indexOf('\r\n\r\n'); end >= 0; end = pending.indexOf('\r\n\r\n')) {
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(pending.slice(0, end))?.[1] ?? 0);
+        if (pending.length < end + 4 + length) return;
+        pending = pending.slice(end + 4 + length);
+        void answer(socket, requests++);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    endpoint: parseEndpoint(`http://127.0.0.1:${port}/v1`),
+    requests: () => requests,
+    connections: () => connections,
+    closed: () => closed,
+    sent: () => sent,
+    async send(socket, bytes) {
+      if (socket.destroyed) return;
+      sent += Buffer.byteLength(bytes);
+      if (socket.write(bytes)) return;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done).off('close', done);
+          resolve();
+        };
+        socket.on('drain', done).on('close', done);
+      });
+    },
+  };
+}
+
+const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+const chunkedHead = 'HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n';
 
 function transport(t: TestContext, options: ConstructorParameters<typeof Transport>[0] = {}): Transport {
   const made = new Transport(options);
@@ -99,5 +172,48 @@ describe('an attempt aborted before its request started settles at once', () => 
     await holder;
     await sleep(100);
     assert.equal(upstream.requests.length, 1);
+  });
+});
+
+describe('release() lets go of the rest of a body', () => {
+  it('what is left arrives later: dropped, and the connection serves the next request with its own body', async (t) => {
+    let firstDone = false;
+    const upstream = await rawUpstream(t, async (socket, index) => {
+      if (index > 0) return upstream.send(socket, 'HTTP/1.1 200 OK\r\ncontent-length: 6\r\n\r\nsecond');
+      await upstream.send(socket, chunkedHead + chunk('data: [DONE]\n\n'));
+      await sleep(30);
+      await upstream.send(socket, chunk(': left over from the first answer\n\n'));
+      await sleep(30);
+      await upstream.send(socket, '0\r\n\r\n');
+      firstDone = true;
+    });
+    const pool = transport(t);
+    const response = await pool.open(upstream.endpoint, wire, optionsFor());
+    await response.body[Symbol.asyncIterator]().next();
+    response.release();
+    while (!firstDone) await sleep(5);
+    await sleep(50);
+    const next = await pool.send(upstream.endpoint, wire, optionsFor());
+    assert.equal(next.body, 'second');
+    assert.equal(upstream.connections(), 1);
+    assert.equal(upstream.closed(), 0);
+  });
+
+  it('an upstream that keeps sending after the end of its stream is cut off soon, not drained forever', async (t) => {
+    const flood = Buffer.alloc(16 * 1024, 'y').toString();
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, chunkedHead + chunk('data: [DONE]\n\n'));
+      for (let piece = 0; piece < 4000 && !socket.destroyed; piece++) await upstream.send(socket, chunk(flood));
+    });
+    const response = await transport(t).open(upstream.endpoint, wire, optionsFor());
+    const first = await response.body[Symbol.asyncIterator]().next();
+    assert.match(Buffer.from(first.value ?? []).toString(), /\[DONE\]/);
+    const sentAtRelease = upstream.sent();
+    response.release();
+    // What is let go of is dropped up to a bound, then the connection is closed. (Before: all 64 MB drained.)
+    for (let waited = 0; upstream.closed() === 0 && waited < 3000; waited += 20) await sleep(20);
+    const drained = upstream.sent() - sentAtRelease;
+    assert.equal(upstream.closed(), 1, `the connection is still open; ${drained} bytes written after release()`);
+    assert.ok(drained < 16 * 1024 * 1024, `the upstream wrote ${drained} bytes after release()`);
   });
 });
