@@ -169,7 +169,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
         // to take it out of its queue, so the caller is answered now and `onRequestStart` ends the
         // request before a byte of it is sent. Waiting would hold a failover until the connect
         // timeout, or until a stream elsewhere gives its connection back.
-        else this.onResponseError(null, signal.reason);
+        else this.#fail(signal.reason);
       };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
@@ -239,6 +239,10 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
   }
 
   onResponseError(_controller: Controller | null, thrown: Error): void {
+    this.#fail(thrown);
+  }
+
+  #fail(thrown: unknown): void {
     this.#detach();
     const error = transportError(thrown, this.#options);
     const settle = this.#settle;
@@ -247,18 +251,23 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
       settle.reject(error);
       return;
     }
-    // After the headers: the body broke, which is this provider's failure, not a refused connection.
-    this.#error =
-      error.kind === 'connect'
-        ? error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' })
-        : error;
+    // After the headers. `text()` fails as the request does (what `readBounded` threw before);
+    // a streamed body that broke is this provider's failure, not a refused connection.
+    this.#error = error;
     if (this.#dropping) return;
     const whole = this.#whole;
     this.#whole = undefined;
-    whole?.reject(this.#error);
+    whole?.reject(error);
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    waiter?.reject(this.#error);
+    waiter?.reject(this.#interrupted());
+  }
+
+  /** The stored failure as the body's iterator throws it. */
+  #interrupted(): SwitchboardError {
+    const error = this.#error!;
+    if (error.kind !== 'connect') return error;
+    return error.with({ message: error.message.replace(': ', ': body interrupted: '), code: 'body_interrupted' });
   }
 
   [Symbol.asyncIterator](): this {
@@ -272,7 +281,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
       if (this.#queued <= highWaterMark && this.#controller?.paused) this.#controller.resume();
       return Promise.resolve({ value: chunk, done: false });
     }
-    if (this.#error !== undefined) return Promise.reject(this.#error);
+    if (this.#error !== undefined) return Promise.reject(this.#interrupted());
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };

@@ -217,3 +217,36 @@ describe('release() lets go of the rest of a body', () => {
     assert.ok(drained < 16 * 1024 * 1024, `the upstream wrote ${drained} bytes after release()`);
   });
 });
+
+describe('failures after the headers are classified as before the dispatcher change', () => {
+  it("a whole body (text()) cut by a reset: 'connect', upstream_unreachable, its cause kept", async (t) => {
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, 'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"id":');
+      await sleep(20);
+      socket.resetAndDestroy();
+    });
+    const { error } = await failure(transport(t).send(upstream.endpoint, wire, optionsFor()));
+    assert.equal(error.kind, 'connect');
+    assert.equal(error.code, 'upstream_unreachable');
+    assert.equal((error.cause as { code?: string }).code, 'ECONNRESET');
+  });
+
+  it("a streamed body cut by a reset: 'connect', body_interrupted", async (t) => {
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, chunkedHead + chunk('data: {}\n\n'));
+      await sleep(20);
+      socket.resetAndDestroy();
+    });
+    const response = await transport(t).open(upstream.endpoint, wire, optionsFor());
+    const pieces: string[] = [];
+    const { error } = await failure(
+      (async () => {
+        for await (const piece of response.body) pieces.push(Buffer.from(piece).toString());
+      })(),
+    );
+    assert.deepEqual(pieces, ['data: {}\n\n']);
+    assert.equal(error.kind, 'connect');
+    assert.equal(error.code, 'body_interrupted');
+    assert.equal((error.cause as { code?: string }).code, 'ECONNRESET');
+  });
+});
