@@ -3,13 +3,12 @@
 // full. What failover depends on is checked here: when an attempt settles and how its failure is
 // classified.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { connect, createServer, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SwitchboardError } from '../../src/protocol/errors.ts';
 import { type Endpoint, parseEndpoint, type SendOptions, Transport } from '../../src/providers/transport.ts';
+import { startUnresponsiveHost } from '../support/unresponsive-host.ts';
 import { startUpstream } from '../support/upstream.ts';
 
 const wire = { path: '/chat/completions', headers: { 'content-type': 'application/json' }, body: '{}' };
@@ -106,42 +105,14 @@ async function failure(promise: Promise<unknown>): Promise<{ error: SwitchboardE
   return { error, ms: performance.now() - started };
 }
 
-/**
- * A host that completes no TCP handshake: a listener in a stopped process whose accept queue is full,
- * so further SYNs are dropped and a connect waits until its timeout.
- */
-async function unresponsiveHost(): Promise<{ endpoint: Endpoint; close: () => void }> {
-  const listener: ChildProcess = spawn(
-    process.execPath,
-    [
-      '-e',
-      "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port))",
-    ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const [line] = (await once(listener.stdout!, 'data')) as [Buffer];
-  const port = Number(String(line).trim());
-  listener.kill('SIGSTOP');
-  // A backlog of 1 holds two completed handshakes; four make sure the queue is full.
-  const fillers = Array.from({ length: 4 }, () => connect(port, '127.0.0.1').on('error', () => {}));
-  await sleep(200);
-  return {
-    endpoint: parseEndpoint(`http://127.0.0.1:${port}/v1`),
-    close: () => {
-      listener.kill('SIGKILL');
-      for (const filler of fillers) filler.destroy();
-    },
-  };
-}
-
 describe('an attempt aborted before its request started settles at once', () => {
   it('while the connection is still being made (a host that accepts nothing): the abort, not the connect timeout', async (t) => {
-    const host = await unresponsiveHost();
+    const host = await startUnresponsiveHost();
     t.after(host.close);
     const caller = new AbortController();
     setTimeout(() => caller.abort(), 100);
     const { error, ms } = await failure(
-      transport(t, { connectMs: 8000 }).open(host.endpoint, wire, optionsFor({ signal: caller.signal })),
+      transport(t, { connectMs: 8000 }).open(parseEndpoint(host.url), wire, optionsFor({ signal: caller.signal })),
     );
     assert.equal(error.kind, 'aborted');
     assert.ok(ms < 4000, `settled after ${Math.round(ms)} ms; the connect timeout is 8000`);

@@ -5,7 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { startChaosUpstream } from '../support/chaos-upstream.ts';
-import { hello, routerFor, upstream } from './helpers.ts';
+import { startUnresponsiveHost } from '../support/unresponsive-host.ts';
+import { completion, textChunks } from '../support/upstream.ts';
+import { collect, hello, routerFor, upstream } from './helpers.ts';
 
 it('a body dripped past responseMs fails over as a timeout, within responseMs', { timeout: 10_000 }, async () => {
   const dripping = await startChaosUpstream({ faults: ['drip'] });
@@ -23,4 +25,31 @@ it('a body dripped past responseMs fails over as a timeout, within responseMs', 
   assert.equal(result.attempts[0]?.outcome, 'timeout');
   assert.ok(elapsedMs < 3000, `answered after ${Math.round(elapsedMs)} ms`);
   assert.equal(dripping.requests, 1);
+});
+
+// Found reviewing the move to undici's dispatcher: an attempt whose connection was still being made
+// ignored its deadlines until the connect timeout.
+it('a host that accepts no connection: a stream fails over at firstTokenMs, an answer at responseMs, not at connectMs', {
+  timeout: 20_000,
+}, async () => {
+  const silent = await startUnresponsiveHost();
+  after(() => silent.close());
+  const second = await upstream([{ sse: textChunks('from b') }, { json: completion('from b') }]);
+  const router = routerFor([silent.url, second.url], { timeouts: { connectMs: 8000, firstTokenMs: 300, responseMs: 300 } });
+  after(() => router.close());
+
+  let started = performance.now();
+  const stream = await router.stream(hello);
+  assert.equal(await collect(stream), 'from b');
+  const streamMs = performance.now() - started;
+  assert.equal(stream.attempts[0]!.outcome, 'timeout');
+
+  started = performance.now();
+  const result = await router.complete(hello);
+  const answerMs = performance.now() - started;
+  assert.equal(result.provider, 'b');
+  assert.equal(result.attempts[0]!.outcome, 'timeout');
+  // Generous for a loaded machine, and still far below the 8 s connect timeout.
+  assert.ok(streamMs < 4000, `the stream failed over after ${Math.round(streamMs)} ms`);
+  assert.ok(answerMs < 4000, `the answer failed over after ${Math.round(answerMs)} ms`);
 });
