@@ -6,12 +6,7 @@ import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { getHeapSpaceStatistics } from 'node:v8';
-import {
-  collectAllGarbage,
-  createIdleCollector,
-  holdYoungGeneration,
-  releaseYoungGeneration,
-} from '../../src/gateway/memory.ts';
+import { collectAllGarbage, createIdleCollector, holdYoungGeneration, releaseYoungGeneration } from '../../src/gateway/memory.ts';
 
 async function majorCollectionsDuring(action: () => Promise<void>): Promise<number> {
   let major = 0;
