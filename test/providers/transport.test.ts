@@ -221,3 +221,26 @@ describe('failures after the headers are classified as before the dispatcher cha
     assert.equal((error.cause as { code?: string }).code, 'ECONNRESET');
   });
 });
+
+describe('a whole answer read as text', () => {
+  it("starts after a UTF-8 byte order mark, as request()'s text() did (JSON.parse fails on one)", async (t) => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const json = Buffer.from('{"text":"né"}');
+    const upstream = await rawUpstream(t, (socket, index) => {
+      const head =
+        index === 0
+          ? `HTTP/1.1 200 OK\r\ncontent-length: ${bom.length + json.length}\r\n\r\n`
+          : 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n';
+      const body =
+        index === 0
+          ? [bom, json]
+          : [Buffer.from('3\r\n'), bom, Buffer.from(`\r\n${json.length.toString(16)}\r\n`), json, Buffer.from('\r\n0\r\n\r\n')];
+      return upstream.send(socket, Buffer.concat([Buffer.from(head), ...body]));
+    });
+    const pool = transport(t);
+    for (const framing of ['content-length', 'chunked']) {
+      const { body } = await pool.send(upstream.endpoint, wire, optionsFor());
+      assert.deepEqual(JSON.parse(body), { text: 'né' }, framing);
+    }
+  });
+});
