@@ -244,3 +244,50 @@ describe('a whole answer read as text', () => {
     }
   });
 });
+
+describe('what held through the dispatcher change', () => {
+  it('informational answers (103 Early Hints) before the 200 are skipped', async (t) => {
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, 'HTTP/1.1 103 Early Hints\r\nlink: </x>; rel=preload\r\n\r\n');
+      await sleep(20);
+      await upstream.send(socket, 'HTTP/1.1 200 OK\r\nset-cookie: a=1\r\nset-cookie: b=2\r\ncontent-length: 2\r\n\r\nok');
+    });
+    const answer = await transport(t).send(upstream.endpoint, wire, optionsFor());
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, 'ok');
+    assert.equal(answer.headers['set-cookie'], 'a=1, b=2');
+  });
+
+  it('a declared length over the cap fails as malformed before the body is read, and the connection is closed', async (t) => {
+    const upstream = await rawUpstream(t, (socket) =>
+      upstream.send(socket, `HTTP/1.1 200 OK\r\ncontent-length: 5000\r\n\r\n${'x'.repeat(100)}`),
+    );
+    const { error } = await failure(transport(t).send(upstream.endpoint, wire, optionsFor({ maxBodyBytes: 1000 })));
+    assert.equal(error.kind, 'malformed');
+    assert.match(error.message, /answer larger than 1000 bytes/);
+    for (let waited = 0; upstream.closed() === 0 && waited < 2000; waited += 10) await sleep(10);
+    assert.equal(upstream.closed(), 1);
+  });
+
+  it('an abort while the reader is behind (the socket paused) fails the read as aborted and closes the connection', async (t) => {
+    const piece = chunk('y'.repeat(16 * 1024));
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, chunkedHead);
+      for (let count = 0; count < 64 && !socket.destroyed; count++) await upstream.send(socket, piece);
+    });
+    const caller = new AbortController();
+    const response = await transport(t).open(upstream.endpoint, wire, optionsFor({ signal: caller.signal }));
+    const body = response.body[Symbol.asyncIterator]();
+    await body.next();
+    await sleep(100); // the reader falls behind: the transport holds 64 KB and pauses the socket
+    caller.abort();
+    const { error } = await failure(
+      (async () => {
+        for (let read = 0; read < 1000; read++) if ((await body.next()).done) return;
+      })(),
+    );
+    assert.equal(error.kind, 'aborted');
+    for (let waited = 0; upstream.closed() === 0 && waited < 2000; waited += 10) await sleep(10);
+    assert.equal(upstream.closed(), 1);
+  });
+});
