@@ -2,6 +2,7 @@
 // per origin, connect / first-byte / idle timeouts, and the caller's AbortSignal
 // carried into the socket so an abandoned call closes its upstream request.
 
+import { createRequire } from 'node:module';
 import { Agent, type Dispatcher } from 'undici';
 import { upstreamTraceparent } from '../observe/trace-context.ts';
 import { abortedBy, type FailureKind, SwitchboardError } from '../protocol/errors.ts';
@@ -81,18 +82,19 @@ export class Transport {
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortedBy(signal.reason, options.provider));
     const exchange = new Exchange(options);
-    this.#agent.dispatch(
-      {
-        origin: endpoint.origin,
-        path: endpoint.basePath + wire.path,
-        method: 'POST',
-        headers: withTraceparent(wire.headers),
-        body: wire.body,
-        headersTimeout: options.firstByteMs,
-        bodyTimeout: options.idleMs,
-      },
-      exchange,
-    );
+    const request: Dispatcher.DispatchOptions & { [queued: symbol]: unknown } = {
+      origin: endpoint.origin,
+      path: endpoint.basePath + wire.path,
+      method: 'POST',
+      headers: withTraceparent(wire.headers),
+      body: wire.body,
+      headersTimeout: options.firstByteMs,
+      bodyTimeout: options.idleMs,
+    };
+    if (signal !== undefined && queuedAbort !== undefined) {
+      request[queuedAbort] = (cancel: (reason: unknown) => void) => exchange.queued(cancel);
+    }
+    this.#agent.dispatch(request, exchange);
     return exchange.opened;
   }
 
@@ -129,6 +131,21 @@ export class Transport {
 /** Bytes a reader may fall behind by before the upstream socket is paused. */
 const highWaterMark = 64 * 1024;
 
+/**
+ * The dispatch option through which undici hands a waiting request's handler a way to take it out
+ * of its queue (and to give up a connection nothing else waits for), as its own `request()` does for
+ * a signal. It is undici's internal (lib/core/symbols.js); without it an aborted request still
+ * settles at once, and is ended when it reaches a connection.
+ */
+const queuedAbort = ((): symbol | undefined => {
+  try {
+    const found: unknown = createRequire(import.meta.url)('undici/lib/core/symbols.js').kQueuedAbort;
+    return typeof found === 'symbol' ? found : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 type Controller = Dispatcher.DispatchController;
 
 /**
@@ -155,6 +172,8 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
   #status = 0;
   #headers: Record<string, string> = {};
   readonly #onAbort: (() => void) | undefined;
+  /** Takes the request out of the dispatcher's queue while it waits for a connection. */
+  #cancelQueued: ((reason: unknown) => void) | undefined;
 
   constructor(options: SendOptions) {
     this.#options = options;
@@ -164,19 +183,28 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     const { signal } = options;
     if (signal !== undefined) {
       this.#onAbort = () => {
-        if (this.#controller !== undefined) this.#controller.abort(signal.reason);
-        // Still waiting for a connection (being made, or the pool is full): the dispatcher has no way
-        // to take it out of its queue, so the caller is answered now and `onRequestStart` ends the
-        // request before a byte of it is sent. Waiting would hold a failover until the connect
-        // timeout, or until a stream elsewhere gives its connection back.
-        else this.#fail(signal.reason);
+        if (this.#controller !== undefined) return this.#controller.abort(signal.reason);
+        // Still waiting for a connection (being made, or the pool is full): out of the queue, and the
+        // caller answered now. Should it stay queued (undici was handing it over), `onRequestStart`
+        // ends it before a byte is sent. Waiting would hold a failover until the connect timeout, or
+        // until a stream elsewhere gives its connection back.
+        const cancel = this.#cancelQueued;
+        this.#cancelQueued = undefined;
+        cancel?.(signal.reason);
+        if (this.#settle !== undefined) this.#fail(signal.reason);
       };
       signal.addEventListener('abort', this.#onAbort, { once: true });
     }
   }
 
+  /** Called by the dispatcher each time the request waits in a queue (the pool's, then a connection's). */
+  queued(cancel: (reason: unknown) => void): void {
+    this.#cancelQueued = cancel;
+  }
+
   onRequestStart(controller: Controller): void {
     this.#controller = controller;
+    this.#cancelQueued = undefined;
     // Aborted while it waited for a connection: it ends here, before a byte is sent.
     if (this.#options.signal?.aborted) controller.abort(this.#options.signal.reason);
   }
