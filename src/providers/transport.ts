@@ -167,6 +167,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
   #error: SwitchboardError | undefined;
   /** Set by `release()`: what still arrives is dropped, so the connection goes back to the pool. */
   #dropping = false;
+  #releasedAt = 0;
   /** Set by `text()`: the whole body is read, up to this many bytes. */
   #whole: { maxBytes: number; bytes: number; resolve(text: string): void; reject(error: unknown): void } | undefined;
   #status = 0;
@@ -229,9 +230,12 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
 
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (this.#dropping) {
-      // What follows the protocol's end is a terminator, not a flood: past a bound the connection goes.
+      // What follows the protocol's end is a terminator, not a flood nor a drip (which the idle
+      // timeout never catches): past 64 KB or `idleMs` the connection goes instead.
       this.#queued += chunk.byteLength;
-      if (this.#queued > highWaterMark) controller.abort(new Error('more than a terminator after the body was released'));
+      if (this.#queued > highWaterMark || performance.now() - this.#releasedAt > this.#options.idleMs) {
+        controller.abort(new Error('more than a terminator after the body was released'));
+      }
       return;
     }
     const whole = this.#whole;
@@ -323,6 +327,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
 
   #release(): void {
     this.#dropping = true;
+    this.#releasedAt = performance.now();
     this.#queue.length = 0;
     this.#queued = 0;
     if (this.#controller?.paused) this.#controller.resume();

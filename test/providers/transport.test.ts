@@ -191,6 +191,24 @@ describe('release() lets go of the rest of a body', () => {
     assert.equal(upstream.closed(), 1, `the connection is still open; ${drained} bytes written after release()`);
     assert.ok(drained < 16 * 1024 * 1024, `the upstream wrote ${drained} bytes after release()`);
   });
+
+  it('an upstream that drips after the end of its stream (never idle for idleMs) is cut off after about idleMs', async (t) => {
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, chunkedHead + chunk('data: [DONE]\n\n'));
+      for (let drop = 0; drop < 200 && !socket.destroyed; drop++) {
+        await sleep(50);
+        await upstream.send(socket, chunk(' '));
+      }
+    });
+    const response = await transport(t).open(upstream.endpoint, wire, optionsFor({ idleMs: 300 }));
+    await response.body[Symbol.asyncIterator]().next();
+    response.release();
+    const started = performance.now();
+    for (let waited = 0; upstream.closed() === 0 && waited < 5000; waited += 20) await sleep(20);
+    const closedMs = performance.now() - started;
+    assert.equal(upstream.closed(), 1, 'the connection is still open 5 s after release()');
+    assert.ok(closedMs < 3000, `closed ${Math.round(closedMs)} ms after release()`);
+  });
 });
 
 describe('failures after the headers are classified as before the dispatcher change', () => {
