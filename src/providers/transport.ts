@@ -130,6 +130,9 @@ export class Transport {
 
 /** Bytes a reader may fall behind by before the upstream socket is paused. */
 const highWaterMark = 64 * 1024;
+/** Every this many queued chunks, those that average under `coalesceBelowBytes` are joined into one. */
+const coalesceChunks = 256;
+const coalesceBelowBytes = 256;
 
 /**
  * The dispatch option through which undici hands a waiting request's handler a way to take it out
@@ -170,6 +173,9 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
   #releasedAt = 0;
   /** Set by `text()`: the whole body is read, up to this many bytes. */
   #whole: { maxBytes: number; bytes: number; resolve(text: string): void; reject(error: unknown): void } | undefined;
+  /** The chunks queued since the last `#coalesce()` (the queue's tail), and their bytes. */
+  #recent = 0;
+  #recentBytes = 0;
   #status = 0;
   #headers: Record<string, string> = {};
   readonly #onAbort: (() => void) | undefined;
@@ -254,7 +260,26 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     }
     this.#queue.push(chunk);
     this.#queued += chunk.byteLength;
+    this.#recentBytes += chunk.byteLength;
+    if (++this.#recent === coalesceChunks) this.#coalesce();
     if (whole === undefined && this.#queued > highWaterMark) controller.pause();
+  }
+
+  /**
+   * Joins the last `coalesceChunks` queued chunks into one when they are small. Each chunk is an
+   * object of its own (about 100 bytes, plus a view into the socket's read buffer): an upstream
+   * that sends its body a byte per HTTP chunk would otherwise make a 32 MiB answer take gigabytes.
+   */
+  #coalesce(): void {
+    const recentBytes = this.#recentBytes;
+    this.#recent = 0;
+    this.#recentBytes = 0;
+    if (recentBytes >= coalesceChunks * coalesceBelowBytes) return;
+    const queue = this.#queue;
+    const from = queue.length - coalesceChunks;
+    const joined = Buffer.concat(queue.slice(from), recentBytes);
+    queue.length = from;
+    queue.push(joined);
   }
 
   onResponseEnd(): void {
@@ -310,6 +335,11 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     const chunk = this.#queue.shift();
     if (chunk !== undefined) {
       this.#queued -= chunk.byteLength;
+      // The recent chunks are the queue's tail: this one was among them only if they were all of it.
+      if (this.#recent > this.#queue.length) {
+        this.#recent--;
+        this.#recentBytes -= chunk.byteLength;
+      }
       if (this.#queued <= highWaterMark && this.#controller?.paused) this.#controller.resume();
       return Promise.resolve({ value: chunk, done: false });
     }
@@ -330,6 +360,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     this.#releasedAt = performance.now();
     this.#queue.length = 0;
     this.#queued = 0;
+    this.#recent = 0;
     if (this.#controller?.paused) this.#controller.resume();
   }
 
@@ -360,6 +391,7 @@ class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterator<Uint
     const body = this.#queue.length === 1 ? this.#queue[0]! : Buffer.concat(this.#queue, this.#queued);
     this.#queue.length = 0;
     this.#queued = 0;
+    this.#recent = 0;
     // A UTF-8 byte order mark is no part of the text (request()'s text() dropped it): JSON.parse fails on one.
     const start = body.length > 2 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
     return body.toString('utf8', start);

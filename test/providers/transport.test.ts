@@ -245,6 +245,28 @@ describe('failures after the headers are classified as before the dispatcher cha
 });
 
 describe('a whole answer read as text', () => {
+  it('in one-byte chunks holds about its size, not a hundred times it (one object per chunk)', async (t) => {
+    const bodyBytes = 2 * 1024 * 1024;
+    const piece = Buffer.from('1\r\nx\r\n'.repeat(64 * 1024));
+    const upstream = await rawUpstream(t, async (socket) => {
+      await upstream.send(socket, 'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n');
+      for (let sent = 0; sent < bodyBytes && !socket.destroyed; sent += 64 * 1024) await upstream.send(socket, piece);
+      await upstream.send(socket, '0\r\n\r\n');
+    });
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, process.memoryUsage().heapUsed);
+    }, 5);
+    const { body } = await transport(t).send(upstream.endpoint, wire, optionsFor());
+    clearInterval(sampler);
+    peak = Math.max(peak, process.memoryUsage().heapUsed);
+    assert.equal(body.length, bodyBytes);
+    // Before: about 120 bytes of heap per one-byte chunk (a 32 MiB answer took 4 GB and the process).
+    const grownMb = (peak - before) / 1024 / 1024;
+    assert.ok(grownMb < 100, `the heap grew ${Math.round(grownMb)} MB reading a 2 MB answer`);
+  });
+
   it("starts after a UTF-8 byte order mark, as request()'s text() did (JSON.parse fails on one)", async (t) => {
     const bom = Buffer.from([0xef, 0xbb, 0xbf]);
     const json = Buffer.from('{"text":"né"}');
