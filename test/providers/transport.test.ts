@@ -3,6 +3,7 @@
 // full. What failover depends on is checked here: when an attempt settles and how its failure is
 // classified.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -290,6 +291,25 @@ describe('a whole answer read as text', () => {
 });
 
 describe('what held through the dispatcher change', () => {
+  it('an abort after the answer ended changes nothing (its connection stays pooled); 2,000 answers on one signal leave no listener', async (t) => {
+    const upstream = await rawUpstream(t, (socket) => upstream.send(socket, 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok'));
+    const pool = transport(t);
+    const shared = new AbortController();
+    for (let count = 0; count < 2000; count++) {
+      const response = await pool.open(upstream.endpoint, wire, optionsFor({ signal: shared.signal }));
+      assert.equal(await response.text(), 'ok');
+    }
+    assert.equal(getEventListeners(shared.signal, 'abort').length, 0);
+    const connections = upstream.connections();
+    const caller = new AbortController();
+    const answer = await pool.send(upstream.endpoint, wire, optionsFor({ signal: caller.signal }));
+    caller.abort();
+    assert.equal(answer.body, 'ok');
+    assert.equal((await pool.send(upstream.endpoint, wire, optionsFor())).body, 'ok');
+    assert.equal(upstream.connections(), connections);
+    assert.equal(upstream.closed(), 0);
+  });
+
   it('informational answers (103 Early Hints) before the 200 are skipped', async (t) => {
     const upstream = await rawUpstream(t, async (socket) => {
       await upstream.send(socket, 'HTTP/1.1 103 Early Hints\r\nlink: </x>; rel=preload\r\n\r\n');
