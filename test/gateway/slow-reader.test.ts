@@ -61,9 +61,10 @@ it('a slow reader: what the gateway holds between the upstream and the client st
   );
   await sleep(2000);
   assert.ok(received > 0, 'the client got part of the stream');
-  // Socket buffers on the loopback hold some megabytes; an upstream read without pause runs to hundreds.
+  // Socket buffers on the loopback hold some megabytes (about 9 measured); an upstream read without
+  // pause runs to hundreds (419 MB measured with the transport's pause taken out).
   const between = upstream.state.written - received;
-  assert.ok(between < 32 * 1024 * 1024, `${between} bytes written by the upstream and not yet read by the client`);
+  assert.ok(between < 48 * 1024 * 1024, `${between} bytes written by the upstream and not yet read by the client`);
   client.destroy();
   for (let waited = 0; !upstream.state.closed && waited < 3000; waited += 20) await sleep(20);
   assert.ok(upstream.state.closed, 'the upstream request is still open 3 s after the client left');
