@@ -90,4 +90,30 @@ describe('json body reader', () => {
     const answer = await post(port, [], { 'content-type': 'application/json', 'content-length': '0' });
     assert.equal(answer.status, 400);
   });
+
+  it('refuses a key spelled __proto__ or constructor.prototype, escaped or not, and parses the rest as JSON does', async () => {
+    const refused = [
+      '{"model":"m","__proto__":{"admin":true}}',
+      '{"model":"m","\\u005f\\u005fproto\\u005f\\u005f":{"admin":true}}',
+      '{"model":"m","constructor":{"prototype":{"admin":true}}}',
+      '{"model":"m","\\u0063onstructor":{"prototype":{"admin":true}}}',
+    ];
+    for (const text of refused) {
+      const answer = await post(port, [Buffer.from(text)], { 'content-type': 'application/json' });
+      assert.equal(answer.status, 400, text);
+    }
+    // The same letters as text, a \u escape elsewhere, a byte-order mark: parsed, not refused.
+    const accepted = [
+      '{"messages":[{"role":"user","content":"what does __proto__ do to a constructor?"}]}',
+      '{"messages":[{"role":"user","content":"caf\\u00e9"}]}',
+      '\ufeff{"messages":[]}',
+    ];
+    for (const text of accepted) {
+      const answer = await post(port, [Buffer.from(text)], { 'content-type': 'application/json' });
+      assert.equal(answer.status, 200, text);
+      assert.deepEqual(JSON.parse(answer.body), { echoed: JSON.parse(text.replace(/^\ufeff/, '')) });
+    }
+    const invalid = await post(port, [Buffer.from('{"messages":[')], { 'content-type': 'application/json' });
+    assert.equal(invalid.status, 400);
+  });
 });
