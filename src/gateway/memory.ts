@@ -3,7 +3,8 @@
 // at the storm's size, idle, for as long as it stays quiet (measured: RSS 145 → 245 MB, and there
 // it stayed), and one that goes quiet after ordinary load keeps the young generation that the load
 // grew. One full collection once traffic has paused lets V8 unmap the pages it no longer uses.
-// `switchboard serve` also runs one as soon as it listens, for the garbage that starting made.
+// What starting allocates never grows the young generation in the first place: `switchboard
+// serve` holds it at its starting size until it listens (`holdYoungGeneration`).
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 

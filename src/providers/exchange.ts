@@ -225,9 +225,7 @@ export class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterat
   #release(): void {
     this.#dropping = true;
     this.#releasedAt = performance.now();
-    this.#queue.length = 0;
-    this.#queued = 0;
-    this.#recent = 0;
+    this.#clearQueue();
     if (this.#controller?.paused) this.#controller.resume();
   }
 
@@ -236,17 +234,9 @@ export class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterat
     const maxBytes = this.#status >= 400 ? maxErrorBodyBytes : maxBodyBytes;
     // A declared length over the cap fails before a byte is read.
     const declared = this.#headers['content-length'];
-    if (declared !== undefined && declared !== '' && Number(declared) > maxBytes) {
-      const error = this.#tooLarge(maxBytes);
-      this.#controller?.abort(error);
-      return Promise.reject(error);
-    }
+    if (declared !== undefined && declared !== '' && Number(declared) > maxBytes) return this.#refuse(maxBytes);
     if (this.#error !== undefined) return Promise.reject(this.#error);
-    if (this.#queued > maxBytes) {
-      const error = this.#tooLarge(maxBytes);
-      this.#controller?.abort(error);
-      return Promise.reject(error);
-    }
+    if (this.#queued > maxBytes) return this.#refuse(maxBytes);
     if (this.#ended) return Promise.resolve(this.#drain());
     return new Promise((resolve, reject) => {
       this.#whole = { maxBytes, bytes: this.#queued, resolve, reject };
@@ -256,9 +246,7 @@ export class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterat
 
   #drain(): string {
     const body = this.#queue.length === 1 ? this.#queue[0]! : Buffer.concat(this.#queue, this.#queued);
-    this.#queue.length = 0;
-    this.#queued = 0;
-    this.#recent = 0;
+    this.#clearQueue();
     // A UTF-8 byte order mark is no part of the text (request()'s text() dropped it): JSON.parse fails on one.
     const start = body.length > 2 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
     return body.toString('utf8', start);
@@ -266,6 +254,20 @@ export class Exchange implements Dispatcher.DispatchHandler, AsyncIterableIterat
 
   #tooLarge(maxBytes: number): SwitchboardError {
     return malformed(this.#options.provider, `answer larger than ${maxBytes} bytes`);
+  }
+
+  /** Closes the connection of an answer over `maxBytes`; its `text()` rejects. */
+  #refuse(maxBytes: number): Promise<never> {
+    const error = this.#tooLarge(maxBytes);
+    this.#controller?.abort(error);
+    return Promise.reject(error);
+  }
+
+  #clearQueue(): void {
+    this.#queue.length = 0;
+    this.#queued = 0;
+    this.#recent = 0;
+    this.#recentBytes = 0;
   }
 
   #detach(): void {
